@@ -1,0 +1,1 @@
+"""Accounts: organisations, users and roles, API tokens, the audit log."""

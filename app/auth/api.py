@@ -1,0 +1,64 @@
+"""/api/v1 account endpoints: sign-up, tokens, me."""
+
+from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
+from app.auth import queries, services, throttle
+from app.auth.models import ApiToken
+from app.auth.schemas import (
+    MeSchema,
+    SignupArgs,
+    SignupResultSchema,
+    TokenArgs,
+    TokenCreatedSchema,
+    TokenSchema,
+)
+from app.extensions import db, limiter
+
+blp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+
+
+@blp.post("/signup")
+@limiter.limit(throttle.SIGNUP_PER_IP)
+@blp.arguments(SignupArgs)
+@blp.response(201, SignupResultSchema)
+def signup(args):
+    user = services.signup(**args)
+    return {"user": user, "organization": user.organization}
+
+
+@blp.post("/auth/tokens")
+@limiter.limit(throttle.LOGIN_PER_IP)
+@blp.arguments(TokenArgs)
+@blp.response(201, TokenCreatedSchema)
+def create_token(args):
+    throttle.check_login_allowed(args["email"])
+    try:
+        user = services.authenticate(email=args["email"], password=args["password"])
+    except services.InvalidCredentials:
+        throttle.record_login_failure(args["email"])
+        raise
+    record, token = services.create_token(user=user, name=args["name"])
+    return {"id": record.id, "token": token, "expires_at": record.expires_at}
+
+
+@blp.get("/auth/tokens")
+@api_auth()
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(TokenSchema, "TokenPage"))
+def list_tokens(page):
+    stmt = queries.list_tokens(user=current_api_user())
+    return paginate(db.session, stmt, order=[(ApiToken.id, True)], **page)
+
+
+@blp.delete("/auth/tokens/<int:token_id>")
+@api_auth()
+@blp.response(204)
+def revoke_token(token_id):
+    services.revoke_token(user=current_api_user(), token_id=token_id)
+
+
+@blp.get("/me")
+@api_auth()
+@blp.response(200, MeSchema)
+def me():
+    user = current_api_user()
+    return {"user": user, "organization": user.organization, "role": user.role}

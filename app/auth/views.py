@@ -1,0 +1,77 @@
+"""Web pages for signing up, logging in and out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import services, throttle
+from app.auth.forms import LoginForm, SignupForm
+from app.errors import Invalid
+from app.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would let phishing links borrow our domain.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(
+        target
+    ).netloc:
+        return target
+    return url_for("web.dashboard")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(throttle.SIGNUP_PER_IP, methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.signup(
+                email=form.email.data,
+                password=form.password.data,
+                organization_name=form.organization_name.data,
+                kind=form.kind.data,
+            )
+        except services.EmailTaken as exc:
+            form.email.errors.append(exc.message)
+        except Invalid as exc:
+            for field, problems in exc.details.items():
+                getattr(form, field, form.email).errors.extend(problems)
+        else:
+            login_user(user)
+            flash(f"Welcome to Leadex, {user.organization.name}.", "success")
+            return redirect(url_for("web.dashboard"))
+    return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(throttle.LOGIN_PER_IP, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        throttle.check_login_allowed(form.email.data)
+        try:
+            user = services.authenticate(email=form.email.data, password=form.password.data)
+        except services.InvalidCredentials as exc:
+            throttle.record_login_failure(form.email.data)
+            form.password.errors.append(exc.message)
+            status = 401
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

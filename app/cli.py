@@ -1,0 +1,30 @@
+"""`flask demo`: demo accounts (and whatever domain packages add), safe to run again."""
+
+import click
+from sqlalchemy import select
+
+from app.auth import services
+from app.auth.models import User
+from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STEPS
+from app.extensions import db
+
+
+@click.command("demo")
+def demo_command():
+    """Create the demo admin, seller and buyer (idempotent) and print how to sign in."""
+    users = {}
+    for role, email, org in DEMO_ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.email_key == email))
+        if user is None:
+            user = services.create_user(
+                email=email, password=DEMO_PASSWORD, role=role, organization_name=org
+            )
+        users[role] = user
+    lines = []
+    for step in DEMO_STEPS:
+        lines.extend(step(users))
+    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    for role, email, org in DEMO_ACCOUNTS:
+        click.echo(f"  {role:7s} {email:26s} {org}")
+    for line in lines:
+        click.echo(line)

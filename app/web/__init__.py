@@ -1,0 +1,1 @@
+"""The shared web layout: base templates, stylesheet, landing page and role dashboards."""

@@ -1,0 +1,1 @@
+"""Money: Stripe, the wallet, the double-entry ledger and payouts."""

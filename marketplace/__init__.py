@@ -1,0 +1,1 @@
+"""The market: batches, listings, search, purchases, delivery and disputes."""

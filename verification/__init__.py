@@ -1,0 +1,1 @@
+"""Verification: automatic checks, scoring, sampling, spot-checks and quality figures."""
