@@ -21,7 +21,9 @@ from app.extensions import db, limiter
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery staple"
 # Tables whose rows are reference data seeded by migrations, kept between tests.
-REFERENCE_TABLES = {"alembic_version"}
+REFERENCE_TABLES = {"alembic_version", "verticals", "platform_settings"}
+DEFAULT_VERTICAL_SLUGS = ("solar", "home-insurance", "auto-insurance", "mortgage", "legal",
+                          "education", "b2b-software")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -72,8 +74,15 @@ def _clean(application) -> None:
         else:
             for table in reversed(tables):
                 conn.execute(table.delete())
-    for hook in application.extensions.get("leadex_test_seeders", []):
-        hook()
+        # Reference rows go back to what the migrations made.
+        from app.settings import DEFAULTS, PlatformSettings
+        from marketplace.models import Vertical
+
+        conn.execute(Vertical.__table__.delete().where(
+            Vertical.slug.not_in(DEFAULT_VERTICAL_SLUGS)))
+        conn.execute(Vertical.__table__.update().values(
+            return_window_days=7, max_lead_age_days=90, required_columns=[], is_active=True))
+        conn.execute(PlatformSettings.__table__.update().values(**DEFAULTS))
 
 
 @pytest.fixture(autouse=True)

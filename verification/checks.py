@@ -114,6 +114,22 @@ _TIMELINE_JUNK = str.maketrans("", "", " _\t")
 _TIMELINE_SIGN_SPACES = re.compile(r"\s*([-+])\s*")
 _PRIORITY_SET = frozenset(PRIORITIES)
 _SIGNAL_SET = frozenset(INTEREST_SIGNALS)
+_FREE_TEXT_COLUMNS = (
+    "company",
+    "job_title",
+    "region",
+    "city",
+    "address",
+    "decision_makers",
+    "need",
+    "challenge",
+    "goals",
+    "plans",
+)
+# Dotted-quad IPv4 as ipaddress prints it (no leading zeros), the usual case, checked without
+# building an address object.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False}
 _YES_NO |= {"false": False, "0": False}
 
@@ -267,7 +283,7 @@ def _check(raw: object, ctx: CheckContext, values: dict, rejections: list[Reject
         reject(Rejection("country", "required", "country is required"))
     elif country is not _INVALID:
         code = country.upper()
-        if len(code) == 2 and code in _COUNTRIES:
+        if code in _COUNTRIES:
             values["country"] = code
         else:
             hint = " (use GB for the United Kingdom)" if code == "UK" else ""
@@ -284,8 +300,11 @@ def _check(raw: object, ctx: CheckContext, values: dict, rejections: list[Reject
     if phone is not None and phone is not _INVALID:
         _check_phone(phone, region, ctx, values, rejections)
 
-    for column in ("company", "job_title", "region", "city", "address"):
-        values[column] = _optional_text(column, src.get(column), rejections)
+    for column in _FREE_TEXT_COLUMNS:
+        value = src.get(column)
+        # CSV rows carry every header, so most optional cells arrive as "".
+        if value is not None and value != "":
+            values[column] = _optional_text(column, value, rejections)
 
     postal = _text("postal_code", src.get("postal_code"), rejections)
     if postal is not None and postal is not _INVALID:
@@ -691,7 +710,9 @@ def _check_consent(
     ip = _text("consent_ip", src.get("consent_ip"), rejections)
     if ip is not None and ip is not _INVALID:
         try:
-            values["consent_ip"] = ipaddress.ip_address(ip).compressed
+            values["consent_ip"] = (
+                ip if _CANONICAL_IPV4.fullmatch(ip) else ipaddress.ip_address(ip).compressed
+            )
         except ValueError:
             reject(
                 Rejection(
@@ -740,9 +761,7 @@ def _check_qualification(src: Mapping, values: dict, rejections: list[Rejection]
 
     timeline = _text("timeline", src.get("timeline"), rejections)
     if timeline is not None and timeline is not _INVALID:
-        # "1-3 months", "1 - 3 Months" and "12+ months" are the same answers as the listed forms.
-        key = _TIMELINE_SIGN_SPACES.sub(r"\1", timeline.lower()).translate(_TIMELINE_JUNK)
-        canonical = _TIMELINE_BY_KEY.get(key)
+        canonical = _canonical_timeline(timeline)
         if canonical is None:
             reject(_not_allowed("timeline", timeline, TIMELINES))
         values["timeline"] = canonical
@@ -758,15 +777,22 @@ def _check_qualification(src: Mapping, values: dict, rejections: list[Rejection]
         values[column] = _yes_no(column, src.get(column), rejections)
     values["budget_cents"] = _budget(src.get("budget_cents"), rejections)
 
-    for column in ("decision_makers", "need", "challenge", "goals", "plans"):
-        values[column] = _optional_text(column, src.get(column), rejections)
-
     values["interest_signals"] = _signals(src.get("interest_signals"), rejections)
+
+
+@lru_cache(maxsize=256)
+def _canonical_timeline(timeline: str) -> str | None:
+    # "1-3 months", "1 - 3 Months" and "12+ months" are the same answers as the listed forms.
+    key = _TIMELINE_SIGN_SPACES.sub(r"\1", timeline.lower()).translate(_TIMELINE_JUNK)
+    return _TIMELINE_BY_KEY.get(key)
 
 
 def _yes_no(column: str, value: object, rejections: list[Rejection]) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
+    answer = _YES_NO.get(value) if isinstance(value, str) else None
+    if answer is not None:
+        return answer
     if type(value) is int and value in (0, 1):
         return bool(value)
     if not isinstance(value, str):
@@ -809,33 +835,35 @@ def _budget(value: object, rejections: list[Rejection]) -> int | None:
 
 
 def _signals(value: object, rejections: list[Rejection]) -> list[str]:
-    if value is None:
+    if value is None or value == "":
         return []
     if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        items = value  # a JSON array is the natural spelling of a list in a JSON upload
+        # A JSON array is the natural spelling of a list in a JSON upload.
+        signals, unknown = _parse_signals(tuple(value))
     else:
         text = _text("interest_signals", value, rejections)
         if text is None or text is _INVALID:
             return []
-        items = text.split(";")
+        signals, unknown = _parse_signals(tuple(text.split(";")))
+    if unknown:
+        shown = ", ".join(_show(item, 30) for item in unknown[:5])
+        message = f"interest_signals has unknown signals: {shown}"
+        details = {"allowed": list(INTEREST_SIGNALS)}
+        rejections.append(Rejection("interest_signals", "invalid_value", message, details))
+        return []
+    return list(signals)
+
+
+@lru_cache(maxsize=4096)
+def _parse_signals(items: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(known signals, each once, in order; unknown items); batches repeat combinations."""
     signals: list[str] = []
     unknown: list[str] = []
     for item in items:
         signal = item.strip().lower()
-        if not signal:
-            continue
         if signal in _SIGNAL_SET:
             if signal not in signals:
                 signals.append(signal)
-        else:
+        elif signal:
             unknown.append(item.strip())
-    if unknown:
-        shown = ", ".join(_show(item, 30) for item in unknown[:5])
-        message = f"interest_signals has unknown signals: {shown}"
-        rejections.append(
-            Rejection(
-                "interest_signals", "invalid_value", message, {"allowed": list(INTEREST_SIGNALS)}
-            )
-        )
-        return []
-    return signals
+    return tuple(signals), tuple(unknown)

@@ -125,7 +125,7 @@ def master_plan(code_letter: str, *, aql: float, inspection: str) -> tuple[str, 
     the first plan below or above it in the same column, and that plan's sample size comes with
     its Ac and Re.
     """
-    column = _column(aql, inspection)
+    column = master_column(aql, inspection)
     index = CODE_LETTERS.index(code_letter)
     cell = column[index]
     while isinstance(cell, str):
@@ -148,7 +148,7 @@ def plan_for(lot_size: int, *, aql: float = 2.5, inspection: str = "normal") -> 
     and Re are kept. Re may then exceed the number of items; decide() still reaches a decision,
     because once every item is inspected a count of defects at or below Ac is accepted.
     """
-    _column(aql, inspection)
+    master_column(aql, inspection)
     letter, size, accept, reject = master_plan(
         code_letter_for(lot_size), aql=aql, inspection=inspection
     )
@@ -197,7 +197,8 @@ def draw_sample(population_ids: Sequence[int], sample_size: int, *, seed: int) -
     return sorted(random.Random(seed).sample(ids, sample_size))
 
 
-def _column(aql: float, inspection: str) -> tuple[Cell, ...]:
+def master_column(aql: float, inspection: str) -> tuple[Cell, ...]:
+    """One parsed column of a master table: (Ac, Re) pairs and arrows, code letters A to R."""
     if inspection not in _COLUMNS:
         raise ValueError(f"inspection must be one of {', '.join(INSPECTIONS)}, got {inspection!r}")
     try:

@@ -1,5 +1,7 @@
 """The published lead score: points per sign of readiness, per scoring.md."""
 
+from functools import lru_cache
+
 HIGH_INTENT_SIGNALS: frozenset[str] = frozenset(
     {
         "demo_request",
@@ -35,45 +37,60 @@ _SIGNS: dict[str, tuple[int, str]] = {
 
 def score_lead(values: dict, bant: dict) -> tuple[int, list[dict]]:
     """The score 0-100 and the signs that earned it, from checked values and the BANT found."""
-    has_phone = bool(values.get("phone"))
-    email_status = values.get("email_status")
+    get = values.get
+    has_phone = bool(get("phone"))
+    email_status = get("email_status")
     # A role account is still a working address: it misses the email points, not the "both".
-    has_email = bool(values.get("email")) and email_status in ("valid", "role")
-    earned = {
-        "phone_valid": has_phone,
-        "phone_mobile": has_phone and values.get("phone_confirmed_mobile") is True,
-        "email_valid": has_email and email_status == "valid",
-        "phone_and_email": has_phone and has_email,
-        "address_or_company": _given(values.get("address")) or _given(values.get("company")),
-        "consent_complete": _given(values.get("consent_text"))
-        and values.get("consented_at") is not None
-        and _given(values.get("consent_ip"))
-        and _given(values.get("consent_url")),
-        "consent_certificate": _given(values.get("consent_certificate")),
-        "bant_budget": bant.get("budget") is True,
-        "bant_authority": bant.get("authority") is True,
-        "bant_need": bant.get("need") is True,
-        "bant_timing": bant.get("timing") is True,
-    }
+    has_email = bool(get("email")) and email_status in ("valid", "role")
+    earned = []
+    if has_phone:
+        earned.append("phone_valid")
+        if get("phone_confirmed_mobile") is True:
+            earned.append("phone_mobile")
+    if has_email and email_status == "valid":
+        earned.append("email_valid")
+    if has_phone and has_email:
+        earned.append("phone_and_email")
+    if _given(get("address")) or _given(get("company")):
+        earned.append("address_or_company")
+    if (
+        _given(get("consent_text"))
+        and get("consented_at") is not None
+        and _given(get("consent_ip"))
+        and _given(get("consent_url"))
+    ):
+        earned.append("consent_complete")
+    if _given(get("consent_certificate")):
+        earned.append("consent_certificate")
+    for criterion in ("budget", "authority", "need", "timing"):
+        if bant.get(criterion) is True:
+            earned.append("bant_" + criterion)
+
     breakdown = [
-        {"sign": sign, "points": points, "label": label}
-        for sign, (points, label) in _SIGNS.items()
-        if earned[sign]
+        {"sign": sign, "points": _SIGNS[sign][0], "label": _SIGNS[sign][1]} for sign in earned
     ]
+    score = sum(item["points"] for item in breakdown)
 
-    signals = [s for s in dict.fromkeys(values.get("interest_signals") or ()) if _is_signal(s)]
+    signals = get("interest_signals")
     if signals:
-        raw = sum(
-            HIGH_INTENT_POINTS if s in HIGH_INTENT_SIGNALS else OTHER_SIGNAL_POINTS
-            for s in signals
-        )
-        points = min(INTENT_CAP, raw)
-        capped = f", capped at {INTENT_CAP}" if raw > INTENT_CAP else ""
-        label = f"Intent signals: {', '.join(signals)}{capped}"
-        breakdown.append({"sign": "intent", "points": points, "label": label})
+        intent = _intent(tuple(signals))
+        if intent is not None:
+            breakdown.append({"sign": "intent", "points": intent[0], "label": intent[1]})
+            score += intent[0]
+    return min(100, score), breakdown
 
-    score = min(100, sum(item["points"] for item in breakdown))
-    return score, breakdown
+
+@lru_cache(maxsize=2048)
+def _intent(signals: tuple[str, ...]) -> tuple[int, str] | None:
+    """(points, label) for a lead's signals, each distinct signal counted once, capped."""
+    known = [s for s in dict.fromkeys(signals) if s in HIGH_INTENT_SIGNALS or s in OTHER_SIGNALS]
+    if not known:
+        return None
+    raw = sum(
+        HIGH_INTENT_POINTS if s in HIGH_INTENT_SIGNALS else OTHER_SIGNAL_POINTS for s in known
+    )
+    capped = f", capped at {INTENT_CAP}" if raw > INTENT_CAP else ""
+    return min(INTENT_CAP, raw), f"Intent signals: {', '.join(known)}{capped}"
 
 
 def temperature(score: int) -> str:
@@ -83,10 +100,6 @@ def temperature(score: int) -> str:
     if score >= 40:
         return "warm"
     return "cold"
-
-
-def _is_signal(signal: object) -> bool:
-    return signal in HIGH_INTENT_SIGNALS or signal in OTHER_SIGNALS
 
 
 def _given(text: object) -> bool:

@@ -1,0 +1,478 @@
+"""Batch intake: read an uploaded file as a stream, check, de-duplicate, score and store it.
+
+The hot path is set-based: rows are checked in memory chunk by chunk, duplicates are found with
+one indexed query per chunk, and leads and rejections are inserted with one executemany each.
+Each chunk commits together with the batch's counters and progress, guarded by the previous
+``processed_rows``, so a crashed run resumes exactly where its last commit ended and two workers
+can never both count the same chunk. Nothing of a batch is visible to anyone else until its
+status leaves ``processing``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+
+from blinker import Namespace
+from sqlalchemy import insert, or_, select, update
+
+from app.db import utcnow
+from app.extensions import db
+from app.settings import get_settings
+from marketplace.models import (
+    VISIBLE_BATCH_STATUSES,
+    Batch,
+    BatchRejection,
+    Lead,
+    SellerAccount,
+    Suppression,
+)
+from verification.checks import REQUIRED_COLUMNS, CheckContext, canonical_header, check_row
+from verification.qualification import qualify
+from verification.scoring import score_lead, temperature
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 500_000
+MAX_COLUMNS = 200
+MAX_FIELD_BYTES = 1_000_000
+CHUNK_ROWS = 2_000
+
+signals = Namespace()
+# Sent once a batch has finished intake (status spot_check or held); receivers get batch_id.
+batch_processed = signals.signal("batch-processed")
+
+csv.field_size_limit(MAX_FIELD_BYTES)
+
+
+class FileProblem(Exception):
+    """The file cannot be used at all: the batch fails with this code and message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class SourceInfo:
+    headers: list[str]  # canonical (or extra) name per column, after the seller's mapping
+    raw_headers: list[str]
+    delimiter: str | None
+    total_rows: int
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """Comma unless the header line clearly uses semicolons or tabs (European spreadsheets)."""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
+def _open_text(path: Path):
+    # utf-8-sig drops a byte-order mark; strict errors make a non-UTF-8 file fail clearly.
+    return open(path, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def _csv_records(path: Path, delimiter: str) -> Iterator[list[str]]:
+    with _open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            for record in reader:
+                if record and any(cell.strip() for cell in record):
+                    yield record
+        except csv.Error as exc:
+            raise FileProblem(
+                "malformed_csv", f"The CSV is malformed near line {reader.line_num}: {exc}."
+            ) from exc
+
+
+def _json_records(path: Path) -> Iterator[object]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def map_headers(raw_headers: list[str], column_map: dict) -> list[str]:
+    mapped = []
+    for header in raw_headers:
+        target = column_map.get(header.strip())
+        mapped.append(target if target else canonical_header(header))
+    return mapped
+
+
+def required_columns(vertical) -> tuple[str, ...]:
+    return REQUIRED_COLUMNS + tuple(vertical.required_columns or ())
+
+
+def check_headers(headers: list[str], vertical) -> None:
+    seen = set()
+    for header in headers:
+        if header in seen and header:
+            raise FileProblem("duplicate_column", f"The column {header!r} appears twice.")
+        seen.add(header)
+    missing = [c for c in required_columns(vertical) if c not in seen]
+    if "email" not in seen and "phone" not in seen:
+        missing.append("email or phone")
+    if missing:
+        raise FileProblem(
+            "missing_column",
+            "The file has no column for: " + ", ".join(missing) + ".",
+        )
+
+
+def inspect_source(batch: Batch) -> SourceInfo:
+    """First pass over the file: encoding, delimiter, header, size limits. Raises FileProblem."""
+    path = Path(batch.source_path)
+    if batch.source_format == "json":
+        total = 0
+        for total, record in enumerate(_json_records(path), start=1):  # noqa: B007
+            if isinstance(record, dict) and len(record) > MAX_COLUMNS:
+                raise FileProblem("too_large", f"Lead {total} has {len(record)} fields; "
+                                  f"at most {MAX_COLUMNS} are allowed.")
+        if total == 0:
+            raise FileProblem("no_rows", "The batch has no leads.")
+        return SourceInfo([], [], None, total)
+
+    try:
+        with _open_text(path) as handle:
+            first_line = handle.readline()
+        if not first_line.strip():
+            raise FileProblem("empty_file", "The file is empty: it needs a header row and data rows.")
+        delimiter = sniff_delimiter(first_line)
+        records = _csv_records(path, delimiter)
+        raw_headers = [h.strip() for h in next(records)]
+        if len(raw_headers) > MAX_COLUMNS:
+            raise FileProblem("too_large", f"The header has {len(raw_headers)} columns; "
+                              f"at most {MAX_COLUMNS} are allowed.")
+        headers = map_headers(raw_headers, batch.column_map or {})
+        check_headers(headers, batch.vertical)
+        total = 0
+        for record in records:
+            total += 1
+            if len(record) > MAX_COLUMNS:
+                raise FileProblem("too_large", f"Row {total} has {len(record)} columns; "
+                                  f"at most {MAX_COLUMNS} are allowed.")
+            if total > MAX_ROWS:
+                raise FileProblem("too_large", f"The file has more than {MAX_ROWS:,} data rows; "
+                                  "split it into several batches.")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(
+            "not_utf8",
+            f"The file is not UTF-8 text (byte {exc.object[exc.start]:#04x} cannot be read); "
+            "save it as 'CSV UTF-8' and upload it again.",
+        ) from exc
+    if total == 0:
+        raise FileProblem("no_rows", "The file has a header row but no data rows.")
+    return SourceInfo(headers, raw_headers, delimiter, total)
+
+
+def iter_rows(batch: Batch, headers: list[str], start: int) -> Iterator[tuple[int, object]]:
+    """(row_number, raw row) from data row ``start + 1`` on; rows are numbered from 1."""
+    path = Path(batch.source_path)
+    if batch.source_format == "json":
+        records = _json_records(path)
+    else:
+        records = _csv_records(path, batch.delimiter or ",")
+        next(records)  # header
+    width = len(headers)
+    for number, record in enumerate(islice(records, start, None), start=start + 1):
+        if batch.source_format == "json":
+            yield number, record
+            continue
+        row = dict(zip(headers, record, strict=False))
+        if len(record) < width:
+            for header in headers[len(record):]:
+                row[header] = None
+        elif len(record) > width:
+            for index, value in enumerate(record[width:], start=width + 1):
+                row[f"column_{index}"] = value
+        yield number, row
+
+
+def _suppression_sets() -> tuple[frozenset, frozenset]:
+    emails, phones = set(), set()
+    for kind, value in db.session.execute(select(Suppression.kind, Suppression.value)):
+        (emails if kind == "email" else phones).add(value)
+    return frozenset(emails), frozenset(phones)
+
+
+def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int) -> tuple:
+    """Leads already stored that share an email or phone: this batch's, or visible others'."""
+    if not emails and not phones:
+        return {}, {}
+    since = utcnow() - timedelta(days=lookback_days)
+    conditions = []
+    if emails:
+        conditions.append(Lead.email.in_(emails))
+    if phones:
+        conditions.append(Lead.phone.in_(phones))
+    stmt = (
+        select(Lead.id, Lead.batch_id, Lead.seller_id, Lead.row_number, Lead.email, Lead.phone)
+        .join(Batch, Batch.id == Lead.batch_id)
+        .where(or_(*conditions))
+        .where(
+            or_(
+                Lead.batch_id == batch.id,
+                (Batch.status.in_(VISIBLE_BATCH_STATUSES)) & (Lead.created_at >= since),
+            )
+        )
+    )
+    by_email, by_phone = {}, {}
+    for match in db.session.execute(stmt):
+        if match.email in emails:
+            by_email.setdefault(match.email, match)
+        if match.phone in phones:
+            by_phone.setdefault(match.phone, match)
+    return by_email, by_phone
+
+
+def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, match) -> dict:
+    if isinstance(match, int):  # an earlier row of this chunk
+        code, details = "duplicate_in_batch", {"row": match}
+        message = f"{field} {value!r} already appears in row {match} of this file"
+    elif match.batch_id == batch.id:
+        code, details = "duplicate_in_batch", {"row": match.row_number}
+        message = f"{field} {value!r} already appears in row {match.row_number} of this file"
+    elif match.seller_id == batch.seller_id:
+        code, details = "duplicate", {"lead_id": match.id, "batch_id": match.batch_id}
+        message = f"{field} {value!r} is already in your batch {match.batch_id}"
+    else:
+        # Another seller's lead: say that it exists, never which one it is.
+        code, details = "duplicate", {"matched": field}
+        message = f"{field} {value!r} is already on Leadex"
+    return {"batch_id": batch.id, "row_number": row_number, "field": field, "code": code,
+            "message": message, "details": details}
+
+
+def lead_row(batch: Batch, row_number: int, values: dict, now) -> dict:
+    """The leads-table row for one accepted, checked row, with its derived figures."""
+    qualification = qualify(values)
+    bant = qualification["bant"]
+    score, breakdown = score_lead(values, bant)
+    frameworks = qualification["frameworks"]
+    row = {k: v for k, v in values.items() if k in _LEAD_VALUE_COLUMNS}
+    row.update(
+        batch_id=batch.id,
+        seller_id=batch.seller_id,
+        vertical_id=batch.vertical_id,
+        row_number=row_number,
+        status="pending",
+        is_paused=False,
+        price_cents=batch.price_cents,
+        currency=batch.currency,
+        max_sales=batch.max_sales,
+        sales_count=0,
+        created_at=now,
+        listed_at=None,
+        bant_budget=bant["budget"],
+        bant_authority=bant["authority"],
+        bant_need=bant["need"],
+        bant_timing=bant["timing"],
+        bant_met=bant["met"],
+        champ=frameworks["champ"],
+        anum=frameworks["anum"],
+        faint=frameworks["faint"],
+        gpct=frameworks["gpct"],
+        stage=qualification["stage"],
+        claimed_stage_unsupported=qualification["claimed_stage_unsupported"],
+        score=score,
+        score_breakdown=breakdown,
+        temperature=temperature(score),
+    )
+    return row
+
+
+_LEAD_VALUE_COLUMNS = frozenset(
+    c.key for c in Lead.__table__.columns
+) - {"id", "batch_id", "seller_id", "vertical_id", "status", "price_cents", "max_sales"}
+
+
+class ProcessingConflict(Exception):
+    """Another run already committed this chunk: this run stops."""
+
+
+def _process_chunk(batch: Batch, chunk: list, ctx: CheckContext, lookback_days: int) -> None:
+    now = utcnow()
+    checked = [(number, check_row(raw, ctx)) for number, raw in chunk]
+    rejections: list[dict] = []
+    rejected = 0
+    accepted_rows = []
+    for number, result in checked:
+        if result.ok:
+            accepted_rows.append((number, result.values))
+        else:
+            rejected += 1
+            rejections.extend(
+                {"batch_id": batch.id, "row_number": number, "field": r.field, "code": r.code,
+                 "message": r.message, "details": r.details}
+                for r in result.rejections
+            )
+
+    emails = {v["email"] for _, v in accepted_rows if v["email"]}
+    phones = {v["phone"] for _, v in accepted_rows if v["phone"]}
+    by_email, by_phone = _existing_matches(batch, emails, phones, lookback_days)
+    leads, duplicates = [], 0
+    for number, values in accepted_rows:
+        email, phone = values["email"], values["phone"]
+        match = None
+        if email and email in by_email:
+            match = ("email", email, by_email[email])
+        elif phone and phone in by_phone:
+            match = ("phone", phone, by_phone[phone])
+        if match:
+            duplicates += 1
+            rejections.append(_duplicate_rejection(batch, number, *match))
+            continue
+        # Later rows of this chunk see this one as their original.
+        if email:
+            by_email[email] = number
+        if phone:
+            by_phone[phone] = number
+        leads.append(lead_row(batch, number, values, now))
+
+    connection = db.session.connection()
+    if leads:
+        connection.execute(insert(Lead), leads)
+    if rejections:
+        connection.execute(insert(BatchRejection), rejections)
+    start = batch.processed_rows
+    result = connection.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.processed_rows == start)
+        .values(
+            processed_rows=start + len(chunk),
+            accepted_count=Batch.accepted_count + len(leads),
+            rejected_count=Batch.rejected_count + rejected,
+            duplicate_count=Batch.duplicate_count + duplicates,
+        )
+    )
+    if result.rowcount != 1:
+        raise ProcessingConflict(f"batch {batch.id} was advanced by another run")
+
+
+def _fail(batch: Batch, code: str, message: str) -> None:
+    batch.status = "failed"
+    batch.error_code = code
+    batch.error_message = message
+    batch.processed_at = utcnow()
+    db.session.commit()
+    logger.info("batch %s failed: %s %s", batch.id, code, message)
+
+
+def process_batch(*, batch_id: int, progress=None) -> Batch | None:
+    """Run (or resume) intake of one batch. Commits chunk by chunk; see the module docstring.
+
+    ``progress(processed, total)`` is called after each chunk (the CLI's progress bar).
+    """
+    session = db.session
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.status != "processing":
+        return batch
+    try:
+        info = inspect_source(batch)
+    except FileProblem as problem:
+        _fail(batch, problem.code, problem.message)
+        return batch
+    except (OSError, ValueError) as exc:
+        _fail(batch, "unreadable", f"The uploaded file cannot be read ({exc.__class__.__name__}).")
+        return batch
+    if batch.total_rows is None:
+        batch.total_rows = info.total_rows
+        batch.delimiter = info.delimiter
+        session.commit()
+
+    settings = get_settings()
+    lookback_days = settings.lookback_days
+    emails, phones = _suppression_sets()
+    ctx = CheckContext(
+        now=utcnow(),
+        max_age_days=batch.vertical.max_lead_age_days,
+        required_extra=tuple(batch.vertical.required_columns or ()),
+        suppressed_emails=emails,
+        suppressed_phones=phones,
+    )
+    rows = iter_rows(batch, info.headers, batch.processed_rows)
+    try:
+        while True:
+            chunk = list(islice(rows, CHUNK_ROWS))
+            if not chunk:
+                break
+            _process_chunk(batch, chunk, ctx, lookback_days)
+            session.commit()
+            session.refresh(batch)
+            if progress:
+                progress(batch.processed_rows, batch.total_rows)
+    except ProcessingConflict:
+        session.rollback()
+        logger.warning("batch %s: another run is processing it; this run stops", batch_id)
+        return session.get(Batch, batch_id)
+    except Exception:
+        session.rollback()
+        logger.exception("batch %s: processing died", batch_id)
+        batch = session.get(Batch, batch_id)
+        _fail(batch, "processing_error",
+              "Processing stopped on an unexpected error; our team has been alerted.")
+        return batch
+
+    return finish_intake(batch)
+
+
+def finish_intake(batch: Batch) -> Batch:
+    seller = db.session.get(SellerAccount, batch.seller_id)
+    if batch.accepted_count == 0:
+        batch.status = "rejected"
+        batch.decision = {"decision": "rejected", "reason": "nothing_accepted",
+                          "message": "No row of the file was accepted."}
+    elif seller is not None and seller.is_on_hold:
+        batch.status = "held"
+    else:
+        batch.status = "spot_check"
+    batch.processed_at = utcnow()
+    db.session.commit()
+    logger.info("batch %s processed: %s accepted, %s rejected, %s duplicates -> %s", batch.id,
+                batch.accepted_count, batch.rejected_count, batch.duplicate_count, batch.status)
+    if batch.status in ("spot_check", "held"):
+        batch_processed.send(batch.id)
+    return batch
+
+
+def write_json_source(path: Path, leads: list) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for lead in leads:
+            handle.write(json.dumps(lead, ensure_ascii=False, default=str))
+            handle.write("\n")
+
+
+def preview_csv(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]], str]:
+    """Header and first rows of a staged CSV for the mapping step. Raises FileProblem."""
+    try:
+        with _open_text(path) as handle:
+            first_line = handle.readline()
+            if not first_line.strip():
+                raise FileProblem("empty_file", "The file is empty.")
+            delimiter = sniff_delimiter(first_line)
+            handle.seek(0)
+            reader = csv.reader(io.StringIO(handle.read(256 * 1024)), delimiter=delimiter)
+            header = next(reader)
+            if len(header) > MAX_COLUMNS:
+                raise FileProblem("too_large", f"The header has {len(header)} columns; "
+                                  f"at most {MAX_COLUMNS} are allowed.")
+            sample = []
+            for record in reader:
+                if len(sample) >= rows:
+                    break
+                if record:
+                    sample.append(record[:MAX_COLUMNS])
+    except UnicodeDecodeError as exc:
+        raise FileProblem("not_utf8", "The file is not UTF-8 text; save it as 'CSV UTF-8'.") from exc
+    except csv.Error as exc:
+        raise FileProblem("malformed_csv", f"The CSV is malformed: {exc}.") from exc
+    return [h.strip() for h in header], sample, delimiter
