@@ -35,7 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
         settings["CELERY"] = {**settings["CELERY"], **overrides.pop("CELERY")}
     settings.update(overrides)
     app.config.from_mapping(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     register_extensions(app)
     register_blueprints(app)
@@ -66,9 +68,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    api.init_app(app, spec_kwargs={
-        "info": {"description": "The Leadex public API: see api-v1.md for the contract."},
-    })
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {"description": "The Leadex public API: see api-v1.md for the contract."},
+        },
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "ldx_..."}
     )

@@ -23,7 +23,7 @@ def demo_command():
     lines = []
     for step in DEMO_STEPS:
         lines.extend(step(users))
-    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
     for role, email, org in DEMO_ACCOUNTS:
         click.echo(f"  {role:7s} {email:26s} {org}")
     for line in lines:

@@ -112,7 +112,7 @@ def error_response(status: int, code: str, message: str, details=None, headers=N
 def _validation_details(messages) -> dict:
     # webargs nests messages under the location ({"json": {...}}); callers want the fields.
     if isinstance(messages, dict) and len(messages) == 1:
-        (location, inner), = messages.items()
+        ((location, inner),) = messages.items()
         if location in {"json", "query", "form", "files", "headers", "json_or_form"}:
             return inner if isinstance(inner, dict) else {"_schema": inner}
     return messages if isinstance(messages, dict) else {"_schema": messages}

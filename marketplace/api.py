@@ -36,10 +36,19 @@ def list_verticals():
 @blp.doc(
     requestBody={
         "content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "file": {"type": "string", "format": "binary"}, "vertical": {"type": "string"},
-                "price_cents": {"type": "integer"}, "max_sales": {"type": "integer"},
-                "name": {"type": "string"}}, "required": ["file", "vertical", "price_cents"]}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "vertical": {"type": "string"},
+                        "price_cents": {"type": "integer"},
+                        "max_sales": {"type": "integer"},
+                        "name": {"type": "string"},
+                    },
+                    "required": ["file", "vertical", "price_cents"],
+                }
+            },
             "application/json": {"schema": BatchJsonArgs},
         }
     }
@@ -50,21 +59,27 @@ def create_batch():
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise Invalid("Attach the CSV as the form field 'file'.",
-                          details={"file": ["Missing data for required field."]})
+            raise Invalid(
+                "Attach the CSV as the form field 'file'.",
+                details={"file": ["Missing data for required field."]},
+            )
         args = BatchFormArgs().load(request.form.to_dict())
-        batch = services.create_csv_batch(user=user, stream=upload.stream,
-                                          filename=upload.filename, **args)
+        batch = services.create_csv_batch(
+            user=user, stream=upload.stream, filename=upload.filename, **args
+        )
     else:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise Invalid("Send a JSON object, or a multipart form with a CSV file.",
-                          code="bad_request")
+            raise Invalid(
+                "Send a JSON object, or a multipart form with a CSV file.", code="bad_request"
+            )
         leads = body.get("leads")
         if isinstance(leads, list) and len(leads) > services.MAX_JSON_LEADS:
-            raise TooLarge(f"A JSON batch holds at most {services.MAX_JSON_LEADS:,} leads; "
-                           "upload larger batches as CSV.",
-                           details={"leads": len(leads), "limit": services.MAX_JSON_LEADS})
+            raise TooLarge(
+                f"A JSON batch holds at most {services.MAX_JSON_LEADS:,} leads; "
+                "upload larger batches as CSV.",
+                details={"leads": len(leads), "limit": services.MAX_JSON_LEADS},
+            )
         args = BatchJsonArgs().load(body)
         batch = services.create_json_batch(user=user, **args)
     view = queries.describe_batch(batch)
@@ -76,8 +91,12 @@ def create_batch():
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(BatchSchema, "BatchPage"))
 def list_batches(page):
-    result = paginate(db.session, queries.list_batches(seller_id=current_api_user().organization_id),
-                      order=[(Batch.id, True)], **page)
+    result = paginate(
+        db.session,
+        queries.list_batches(seller_id=current_api_user().organization_id),
+        order=[(Batch.id, True)],
+        **page,
+    )
     counts = queries.lead_counts([b.id for b in result["items"]])
     result["items"] = [queries.describe_batch(b, counts.get(b.id, {})) for b in result["items"]]
     return result
@@ -87,8 +106,9 @@ def list_batches(page):
 @api_auth("seller", "admin")
 @blp.response(200, BatchSchema)
 def get_batch(batch_id):
-    return queries.describe_batch(services.get_batch_for(user=current_api_user(),
-                                                         batch_id=batch_id))
+    return queries.describe_batch(
+        services.get_batch_for(user=current_api_user(), batch_id=batch_id)
+    )
 
 
 @blp.get("/batches/<int:batch_id>/rejections")
@@ -100,16 +120,25 @@ def list_rejections(args, batch_id):
     stmt = queries.list_rejections(batch_id=batch.id)
     if args["format"] == "csv":
         rows = db.session.execute(
-            stmt.with_only_columns(BatchRejection.row_number, BatchRejection.field,
-                                   BatchRejection.code, BatchRejection.message)
+            stmt.with_only_columns(
+                BatchRejection.row_number,
+                BatchRejection.field,
+                BatchRejection.code,
+                BatchRejection.message,
+            )
             .order_by(BatchRejection.row_number, BatchRejection.id)
             .execution_options(yield_per=2000)
         )
-        return csv_response(["row", "field", "code", "message"], rows,
-                            f"batch-{batch.id}-rejections.csv")
-    return paginate(db.session, stmt, order=[(BatchRejection.row_number, False),
-                                             (BatchRejection.id, False)],
-                    cursor=args["cursor"], limit=args["limit"])
+        return csv_response(
+            ["row", "field", "code", "message"], rows, f"batch-{batch.id}-rejections.csv"
+        )
+    return paginate(
+        db.session,
+        stmt,
+        order=[(BatchRejection.row_number, False), (BatchRejection.id, False)],
+        cursor=args["cursor"],
+        limit=args["limit"],
+    )
 
 
 @blp.get("/batches/<int:batch_id>/leads")
@@ -118,8 +147,9 @@ def list_rejections(args, batch_id):
 @blp.response(200, page_schema(FullLeadSchema, "BatchLeadPage"))
 def list_batch_leads(page, batch_id):
     batch = services.get_batch_for(user=current_api_user(), batch_id=batch_id)
-    return paginate(db.session, queries.list_batch_leads(batch_id=batch.id),
-                    order=[(Lead.id, False)], **page)
+    return paginate(
+        db.session, queries.list_batch_leads(batch_id=batch.id), order=[(Lead.id, False)], **page
+    )
 
 
 @blp.get("/admin/verticals")

@@ -14,13 +14,18 @@ import csv
 import io
 import json
 import logging
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
 
 from blinker import Namespace
+from flask import current_app
 from sqlalchemy import insert, or_, select, update
 
 from app.db import utcnow
@@ -44,6 +49,8 @@ MAX_ROWS = 500_000
 MAX_COLUMNS = 200
 MAX_FIELD_BYTES = 1_000_000
 CHUNK_ROWS = 2_000
+# Below this many rows, starting worker processes costs more than it saves.
+POOL_MIN_ROWS = 20_000
 
 signals = Namespace()
 # Sent once a batch has finished intake (status spot_check or held); receivers get batch_id.
@@ -135,8 +142,10 @@ def inspect_source(batch: Batch) -> SourceInfo:
         total = 0
         for total, record in enumerate(_json_records(path), start=1):  # noqa: B007
             if isinstance(record, dict) and len(record) > MAX_COLUMNS:
-                raise FileProblem("too_large", f"Lead {total} has {len(record)} fields; "
-                                  f"at most {MAX_COLUMNS} are allowed.")
+                raise FileProblem(
+                    "too_large",
+                    f"Lead {total} has {len(record)} fields; at most {MAX_COLUMNS} are allowed.",
+                )
         if total == 0:
             raise FileProblem("no_rows", "The batch has no leads.")
         return SourceInfo([], [], None, total)
@@ -145,24 +154,33 @@ def inspect_source(batch: Batch) -> SourceInfo:
         with _open_text(path) as handle:
             first_line = handle.readline()
         if not first_line.strip():
-            raise FileProblem("empty_file", "The file is empty: it needs a header row and data rows.")
+            raise FileProblem(
+                "empty_file", "The file is empty: it needs a header row and data rows."
+            )
         delimiter = sniff_delimiter(first_line)
         records = _csv_records(path, delimiter)
         raw_headers = [h.strip() for h in next(records)]
         if len(raw_headers) > MAX_COLUMNS:
-            raise FileProblem("too_large", f"The header has {len(raw_headers)} columns; "
-                              f"at most {MAX_COLUMNS} are allowed.")
+            raise FileProblem(
+                "too_large",
+                f"The header has {len(raw_headers)} columns; at most {MAX_COLUMNS} are allowed.",
+            )
         headers = map_headers(raw_headers, batch.column_map or {})
         check_headers(headers, batch.vertical)
         total = 0
         for record in records:
             total += 1
             if len(record) > MAX_COLUMNS:
-                raise FileProblem("too_large", f"Row {total} has {len(record)} columns; "
-                                  f"at most {MAX_COLUMNS} are allowed.")
+                raise FileProblem(
+                    "too_large",
+                    f"Row {total} has {len(record)} columns; at most {MAX_COLUMNS} are allowed.",
+                )
             if total > MAX_ROWS:
-                raise FileProblem("too_large", f"The file has more than {MAX_ROWS:,} data rows; "
-                                  "split it into several batches.")
+                raise FileProblem(
+                    "too_large",
+                    f"The file has more than {MAX_ROWS:,} data rows; "
+                    "split it into several batches.",
+                )
     except UnicodeDecodeError as exc:
         raise FileProblem(
             "not_utf8",
@@ -189,7 +207,7 @@ def iter_rows(batch: Batch, headers: list[str], start: int) -> Iterator[tuple[in
             continue
         row = dict(zip(headers, record, strict=False))
         if len(record) < width:
-            for header in headers[len(record):]:
+            for header in headers[len(record) :]:
                 row[header] = None
         elif len(record) > width:
             for index, value in enumerate(record[width:], start=width + 1):
@@ -248,30 +266,24 @@ def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, 
         # Another seller's lead: say that it exists, never which one it is.
         code, details = "duplicate", {"matched": field}
         message = f"{field} {value!r} is already on Leadex"
-    return {"batch_id": batch.id, "row_number": row_number, "field": field, "code": code,
-            "message": message, "details": details}
+    return {
+        "batch_id": batch.id,
+        "row_number": row_number,
+        "field": field,
+        "code": code,
+        "message": message,
+        "details": details,
+    }
 
 
-def lead_row(batch: Batch, row_number: int, values: dict, now) -> dict:
-    """The leads-table row for one accepted, checked row, with its derived figures."""
+def derive(values: dict) -> dict:
+    """The lead's stored values plus what the platform derives from them (pure)."""
     qualification = qualify(values)
     bant = qualification["bant"]
     score, breakdown = score_lead(values, bant)
     frameworks = qualification["frameworks"]
     row = {k: v for k, v in values.items() if k in _LEAD_VALUE_COLUMNS}
     row.update(
-        batch_id=batch.id,
-        seller_id=batch.seller_id,
-        vertical_id=batch.vertical_id,
-        row_number=row_number,
-        status="pending",
-        is_paused=False,
-        price_cents=batch.price_cents,
-        currency=batch.currency,
-        max_sales=batch.max_sales,
-        sales_count=0,
-        created_at=now,
-        listed_at=None,
         bant_budget=bant["budget"],
         bant_authority=bant["authority"],
         bant_need=bant["need"],
@@ -290,30 +302,78 @@ def lead_row(batch: Batch, row_number: int, values: dict, now) -> dict:
     return row
 
 
-_LEAD_VALUE_COLUMNS = frozenset(
-    c.key for c in Lead.__table__.columns
-) - {"id", "batch_id", "seller_id", "vertical_id", "status", "price_cents", "max_sales"}
+def check_chunk(chunk: list, ctx: CheckContext | None = None) -> list[tuple]:
+    """Check and derive a chunk of rows: ``(row_number, lead_values | None, rejections)``.
+
+    Pure, so it runs in a worker process as well as inline.
+    """
+    ctx = ctx or _WORKER_CTX
+    out = []
+    for number, raw in chunk:
+        result = check_row(raw, ctx)
+        if result.ok:
+            out.append((number, derive(result.values), ()))
+        else:
+            out.append(
+                (
+                    number,
+                    None,
+                    [(r.field, r.code, r.message, r.details) for r in result.rejections],
+                )
+            )
+    return out
+
+
+_WORKER_CTX: CheckContext | None = None
+
+
+def _init_worker(ctx: CheckContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+_LEAD_VALUE_COLUMNS = frozenset(c.key for c in Lead.__table__.columns) - {
+    "id",
+    "batch_id",
+    "seller_id",
+    "vertical_id",
+    "row_number",
+    "status",
+    "is_paused",
+    "price_cents",
+    "currency",
+    "max_sales",
+    "sales_count",
+    "created_at",
+    "listed_at",
+}
 
 
 class ProcessingConflict(Exception):
     """Another run already committed this chunk: this run stops."""
 
 
-def _process_chunk(batch: Batch, chunk: list, ctx: CheckContext, lookback_days: int) -> None:
+def _store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None:
+    """De-duplicate a checked chunk against stored leads and insert it with the counters."""
     now = utcnow()
-    checked = [(number, check_row(raw, ctx)) for number, raw in chunk]
     rejections: list[dict] = []
     rejected = 0
     accepted_rows = []
-    for number, result in checked:
-        if result.ok:
-            accepted_rows.append((number, result.values))
+    for number, values, problems in checked:
+        if values is not None:
+            accepted_rows.append((number, values))
         else:
             rejected += 1
             rejections.extend(
-                {"batch_id": batch.id, "row_number": number, "field": r.field, "code": r.code,
-                 "message": r.message, "details": r.details}
-                for r in result.rejections
+                {
+                    "batch_id": batch.id,
+                    "row_number": number,
+                    "field": field,
+                    "code": code,
+                    "message": message,
+                    "details": details,
+                }
+                for field, code, message, details in problems
             )
 
     emails = {v["email"] for _, v in accepted_rows if v["email"]}
@@ -336,7 +396,21 @@ def _process_chunk(batch: Batch, chunk: list, ctx: CheckContext, lookback_days: 
             by_email[email] = number
         if phone:
             by_phone[phone] = number
-        leads.append(lead_row(batch, number, values, now))
+        values.update(
+            batch_id=batch.id,
+            seller_id=batch.seller_id,
+            vertical_id=batch.vertical_id,
+            row_number=number,
+            status="pending",
+            is_paused=False,
+            price_cents=batch.price_cents,
+            currency=batch.currency,
+            max_sales=batch.max_sales,
+            sales_count=0,
+            created_at=now,
+            listed_at=None,
+        )
+        leads.append(values)
 
     connection = db.session.connection()
     if leads:
@@ -348,7 +422,7 @@ def _process_chunk(batch: Batch, chunk: list, ctx: CheckContext, lookback_days: 
         update(Batch)
         .where(Batch.id == batch.id, Batch.processed_rows == start)
         .values(
-            processed_rows=start + len(chunk),
+            processed_rows=start + len(checked),
             accepted_count=Batch.accepted_count + len(leads),
             rejected_count=Batch.rejected_count + rejected,
             duplicate_count=Batch.duplicate_count + duplicates,
@@ -356,6 +430,35 @@ def _process_chunk(batch: Batch, chunk: list, ctx: CheckContext, lookback_days: 
     )
     if result.rowcount != 1:
         raise ProcessingConflict(f"batch {batch.id} was advanced by another run")
+
+
+def _pool_size(total_rows: int) -> int:
+    """Worker processes for checking: none for small files or inside a daemonic worker."""
+    configured = current_app.config.get("INTAKE_WORKERS")
+    workers = (os.cpu_count() or 1) if configured is None else int(configured)
+    if workers < 2 or total_rows < POOL_MIN_ROWS or multiprocessing.current_process().daemon:
+        return 0
+    return workers
+
+
+def _checked_chunks(rows: Iterator, ctx: CheckContext, workers: int) -> Iterator[list[tuple]]:
+    """Checked chunks in file order; with workers, checking runs ahead of the database work."""
+    chunks = iter(lambda: list(islice(rows, CHUNK_ROWS)), [])
+    if not workers:
+        for chunk in chunks:
+            yield check_chunk(chunk, ctx)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ctx,)
+    ) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(check_chunk, chunk))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _fail(batch: Batch, code: str, message: str) -> None:
@@ -400,12 +503,10 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
         suppressed_phones=phones,
     )
     rows = iter_rows(batch, info.headers, batch.processed_rows)
+    workers = _pool_size(batch.total_rows - batch.processed_rows)
     try:
-        while True:
-            chunk = list(islice(rows, CHUNK_ROWS))
-            if not chunk:
-                break
-            _process_chunk(batch, chunk, ctx, lookback_days)
+        for checked in _checked_chunks(rows, ctx, workers):
+            _store_chunk(batch, checked, lookback_days)
             session.commit()
             session.refresh(batch)
             if progress:
@@ -418,8 +519,11 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
         session.rollback()
         logger.exception("batch %s: processing died", batch_id)
         batch = session.get(Batch, batch_id)
-        _fail(batch, "processing_error",
-              "Processing stopped on an unexpected error; our team has been alerted.")
+        _fail(
+            batch,
+            "processing_error",
+            "Processing stopped on an unexpected error; our team has been alerted.",
+        )
         return batch
 
     return finish_intake(batch)
@@ -429,16 +533,25 @@ def finish_intake(batch: Batch) -> Batch:
     seller = db.session.get(SellerAccount, batch.seller_id)
     if batch.accepted_count == 0:
         batch.status = "rejected"
-        batch.decision = {"decision": "rejected", "reason": "nothing_accepted",
-                          "message": "No row of the file was accepted."}
+        batch.decision = {
+            "decision": "rejected",
+            "reason": "nothing_accepted",
+            "message": "No row of the file was accepted.",
+        }
     elif seller is not None and seller.is_on_hold:
         batch.status = "held"
     else:
         batch.status = "spot_check"
     batch.processed_at = utcnow()
     db.session.commit()
-    logger.info("batch %s processed: %s accepted, %s rejected, %s duplicates -> %s", batch.id,
-                batch.accepted_count, batch.rejected_count, batch.duplicate_count, batch.status)
+    logger.info(
+        "batch %s processed: %s accepted, %s rejected, %s duplicates -> %s",
+        batch.id,
+        batch.accepted_count,
+        batch.rejected_count,
+        batch.duplicate_count,
+        batch.status,
+    )
     if batch.status in ("spot_check", "held"):
         batch_processed.send(batch.id)
     return batch
@@ -463,8 +576,10 @@ def preview_csv(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]], 
             reader = csv.reader(io.StringIO(handle.read(256 * 1024)), delimiter=delimiter)
             header = next(reader)
             if len(header) > MAX_COLUMNS:
-                raise FileProblem("too_large", f"The header has {len(header)} columns; "
-                                  f"at most {MAX_COLUMNS} are allowed.")
+                raise FileProblem(
+                    "too_large",
+                    f"The header has {len(header)} columns; at most {MAX_COLUMNS} are allowed.",
+                )
             sample = []
             for record in reader:
                 if len(sample) >= rows:
@@ -472,7 +587,9 @@ def preview_csv(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]], 
                 if record:
                     sample.append(record[:MAX_COLUMNS])
     except UnicodeDecodeError as exc:
-        raise FileProblem("not_utf8", "The file is not UTF-8 text; save it as 'CSV UTF-8'.") from exc
+        raise FileProblem(
+            "not_utf8", "The file is not UTF-8 text; save it as 'CSV UTF-8'."
+        ) from exc
     except csv.Error as exc:
         raise FileProblem("malformed_csv", f"The CSV is malformed: {exc}.") from exc
     return [h.strip() for h in header], sample, delimiter

@@ -44,9 +44,7 @@ class SellerAccount(db.Model):
 
     __tablename__ = "seller_accounts"
 
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id"), primary_key=True
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     is_on_hold: Mapped[bool] = mapped_column(default=False)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -41,8 +41,10 @@ def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
         .where(Lead.batch_id.in_(batch_ids))
         .group_by(Lead.batch_id)
     )
-    return {bid: {"listed": int(listed or 0), "sold": int(sold or 0)}
-            for bid, listed, sold in db.session.execute(stmt)}
+    return {
+        bid: {"listed": int(listed or 0), "sold": int(sold or 0)}
+        for bid, listed, sold in db.session.execute(stmt)
+    }
 
 
 def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
@@ -70,10 +72,20 @@ def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
             "listed": counts.get("listed", 0),
             "sold": counts.get("sold", 0),
         },
-        "spot_check": {key: decision.get(key) for key in (
-            "sample_size", "accept_number", "reject_number", "inspected", "defects", "decision")},
+        "spot_check": {
+            key: decision.get(key)
+            for key in (
+                "sample_size",
+                "accept_number",
+                "reject_number",
+                "inspected",
+                "defects",
+                "decision",
+            )
+        },
         "error": {"code": batch.error_code, "message": batch.error_message}
-        if batch.error_code else None,
+        if batch.error_code
+        else None,
         "links": {
             "self": url_for("market.get_batch", batch_id=batch.id),
             "rejections": url_for("market.list_rejections", batch_id=batch.id),

@@ -167,10 +167,16 @@ class FullLeadSchema(ma.Schema):
     verification = fields.Function(lambda lead: VerificationSchema().dump(lead))
     answers = fields.Function(
         lambda lead: {
-            "has_budget": lead.has_budget, "budget_cents": lead.budget_cents,
-            "is_decision_maker": lead.is_decision_maker, "decision_makers": lead.decision_makers,
-            "need": lead.need, "challenge": lead.challenge, "priority": lead.priority,
-            "goals": lead.goals, "plans": lead.plans, "interest_signals": lead.interest_signals,
+            "has_budget": lead.has_budget,
+            "budget_cents": lead.budget_cents,
+            "is_decision_maker": lead.is_decision_maker,
+            "decision_makers": lead.decision_makers,
+            "need": lead.need,
+            "challenge": lead.challenge,
+            "priority": lead.priority,
+            "goals": lead.goals,
+            "plans": lead.plans,
+            "interest_signals": lead.interest_signals,
         }
     )
     extra = fields.Dict()
@@ -188,18 +194,24 @@ class VerticalSchema(ma.Schema):
 class VerticalArgs(ma.Schema):
     slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    return_window_days = fields.Integer(load_default=7, strict=True,
-                                        validate=validate.Range(min=0, max=365))
-    max_lead_age_days = fields.Integer(load_default=90, strict=True,
-                                       validate=validate.Range(min=1, max=3650))
-    required_columns = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                                   load_default=list, validate=validate.Length(max=50))
+    return_window_days = fields.Integer(
+        load_default=7, strict=True, validate=validate.Range(min=0, max=365)
+    )
+    max_lead_age_days = fields.Integer(
+        load_default=90, strict=True, validate=validate.Range(min=1, max=3650)
+    )
+    required_columns = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=50),
+    )
 
 
 class VerticalUpdateArgs(ma.Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     return_window_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365))
     max_lead_age_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=3650))
-    required_columns = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                                   validate=validate.Length(max=50))
+    required_columns = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=50)
+    )
     is_active = fields.Boolean()

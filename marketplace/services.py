@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.auth.models import Organization, User
 from app.auth.services import record_audit
 from app.db import transaction, utcnow
-from app.extensions import db
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app.extensions import db
 from marketplace import intake
 from marketplace.models import Batch, SellerAccount, Suppression, Vertical
 
@@ -29,8 +29,10 @@ class VerticalNotFound(Invalid):
 
 
 def upload_dir() -> Path:
-    path = Path(current_app.config.get("UPLOAD_DIR") or
-                Path(current_app.config["INSTANCE_DIR"]) / "uploads")
+    path = Path(
+        current_app.config.get("UPLOAD_DIR")
+        or Path(current_app.config["INSTANCE_DIR"]) / "uploads"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -48,8 +50,13 @@ def seller_account(organization_id: int) -> SellerAccount:
     """The seller's market standing, created on first need (flush only)."""
     account = db.session.get(SellerAccount, organization_id)
     if account is None:
-        account = SellerAccount(organization_id=organization_id, is_on_hold=False,
-                                inspection_level="normal", inspection_state={}, column_map={})
+        account = SellerAccount(
+            organization_id=organization_id,
+            is_on_hold=False,
+            inspection_level="normal",
+            inspection_state={},
+            column_map={},
+        )
         db.session.add(account)
         db.session.flush()
     return account
@@ -63,20 +70,25 @@ def _require_seller(user: User) -> Organization:
 
 def _check_terms(*, price_cents, max_sales) -> None:
     problems = {}
-    if not isinstance(price_cents, int) or isinstance(price_cents, bool) or not (
-        1 <= price_cents <= MAX_PRICE_CENTS
+    if (
+        not isinstance(price_cents, int)
+        or isinstance(price_cents, bool)
+        or not (1 <= price_cents <= MAX_PRICE_CENTS)
     ):
         problems["price_cents"] = [f"A whole number of cents from 1 to {MAX_PRICE_CENTS}."]
-    if not isinstance(max_sales, int) or isinstance(max_sales, bool) or not (
-        1 <= max_sales <= MAX_SALES
+    if (
+        not isinstance(max_sales, int)
+        or isinstance(max_sales, bool)
+        or not (1 <= max_sales <= MAX_SALES)
     ):
         problems["max_sales"] = [f"A whole number from 1 (exclusive) to {MAX_SALES}."]
     if problems:
         raise Invalid("The batch terms are not valid.", details=problems)
 
 
-def _new_batch(*, user, vertical, name, price_cents, max_sales, source_format, filename,
-               column_map) -> Batch:
+def _new_batch(
+    *, user, vertical, name, price_cents, max_sales, source_format, filename, column_map
+) -> Batch:
     organization = _require_seller(user)
     _check_terms(price_cents=price_cents, max_sales=max_sales)
     vertical_row = get_vertical(vertical)
@@ -96,30 +108,56 @@ def _new_batch(*, user, vertical, name, price_cents, max_sales, source_format, f
     )
 
 
-def create_csv_batch(*, user: User, stream, filename: str | None, vertical: str,
-                     price_cents: int, max_sales: int = 1, name: str | None = None,
-                     column_map: dict | None = None) -> Batch:
+def create_csv_batch(
+    *,
+    user: User,
+    stream,
+    filename: str | None,
+    vertical: str,
+    price_cents: int,
+    max_sales: int = 1,
+    name: str | None = None,
+    column_map: dict | None = None,
+) -> Batch:
     """Store an uploaded CSV and queue its processing; the file is copied as a stream."""
     with transaction() as session:
         if column_map is None:
             column_map = seller_account(user.organization_id).column_map or {}
-        batch = _new_batch(user=user, vertical=vertical, name=name, price_cents=price_cents,
-                           max_sales=max_sales, source_format="csv", filename=filename,
-                           column_map=column_map)
+        batch = _new_batch(
+            user=user,
+            vertical=vertical,
+            name=name,
+            price_cents=price_cents,
+            max_sales=max_sales,
+            source_format="csv",
+            filename=filename,
+            column_map=column_map,
+        )
         session.add(batch)
         session.flush()
         path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.csv"
         with open(path, "wb") as target:
             shutil.copyfileobj(stream, target, length=1024 * 1024)
         batch.source_path = str(path)
-        record_audit(actor=user, action="batch.uploaded", obj=batch,
-                     details={"format": "csv", "bytes": os.path.getsize(path)})
+        record_audit(
+            actor=user,
+            action="batch.uploaded",
+            obj=batch,
+            details={"format": "csv", "bytes": os.path.getsize(path)},
+        )
     _enqueue(batch)
     return db.session.get(Batch, batch.id)
 
 
-def create_json_batch(*, user: User, leads: list, vertical: str, price_cents: int,
-                      max_sales: int = 1, name: str | None = None) -> Batch:
+def create_json_batch(
+    *,
+    user: User,
+    leads: list,
+    vertical: str,
+    price_cents: int,
+    max_sales: int = 1,
+    name: str | None = None,
+) -> Batch:
     if len(leads) > MAX_JSON_LEADS:
         raise TooLarge(
             f"A JSON batch holds at most {MAX_JSON_LEADS:,} leads; upload larger batches as CSV.",
@@ -128,16 +166,27 @@ def create_json_batch(*, user: User, leads: list, vertical: str, price_cents: in
     if not leads:
         raise Invalid("The batch has no leads.", details={"leads": ["At least one lead."]})
     with transaction() as session:
-        batch = _new_batch(user=user, vertical=vertical, name=name, price_cents=price_cents,
-                           max_sales=max_sales, source_format="json", filename=None,
-                           column_map={})
+        batch = _new_batch(
+            user=user,
+            vertical=vertical,
+            name=name,
+            price_cents=price_cents,
+            max_sales=max_sales,
+            source_format="json",
+            filename=None,
+            column_map={},
+        )
         session.add(batch)
         session.flush()
         path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.jsonl"
         intake.write_json_source(path, leads)
         batch.source_path = str(path)
-        record_audit(actor=user, action="batch.uploaded", obj=batch,
-                     details={"format": "json", "leads": len(leads)})
+        record_audit(
+            actor=user,
+            action="batch.uploaded",
+            obj=batch,
+            details={"format": "json", "leads": len(leads)},
+        )
     _enqueue(batch)
     return db.session.get(Batch, batch.id)
 
@@ -166,14 +215,27 @@ def get_batch_for(*, user: User, batch_id: int) -> Batch:
 
 # --- verticals (admin) -----------------------------------------------------------------------
 
-def create_vertical(*, actor: User, slug: str, name: str, return_window_days: int = 7,
-                    max_lead_age_days: int = 90, required_columns: list | None = None) -> Vertical:
+
+def create_vertical(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    return_window_days: int = 7,
+    max_lead_age_days: int = 90,
+    required_columns: list | None = None,
+) -> Vertical:
     with transaction() as session:
         if db.session.scalar(select(Vertical.id).where(Vertical.slug == slug)):
             raise Conflict(f"The vertical {slug!r} exists already.", code="vertical_exists")
-        vertical = Vertical(slug=slug, name=name, return_window_days=return_window_days,
-                            max_lead_age_days=max_lead_age_days,
-                            required_columns=list(required_columns or []), is_active=True)
+        vertical = Vertical(
+            slug=slug,
+            name=name,
+            return_window_days=return_window_days,
+            max_lead_age_days=max_lead_age_days,
+            required_columns=list(required_columns or []),
+            is_active=True,
+        )
         session.add(vertical)
         session.flush()
         record_audit(actor=actor, action="vertical.created", obj=vertical, details={"slug": slug})
@@ -185,22 +247,33 @@ def update_vertical(*, actor: User, slug: str, **changes) -> Vertical:
         vertical = get_vertical(slug, active_only=False)
         for key, value in changes.items():
             setattr(vertical, key, list(value) if key == "required_columns" else value)
-        record_audit(actor=actor, action="vertical.updated", obj=vertical,
-                     details={k: v for k, v in changes.items()})
+        record_audit(
+            actor=actor,
+            action="vertical.updated",
+            obj=vertical,
+            details={k: v for k, v in changes.items()},
+        )
     return vertical
 
 
 # --- suppressions ----------------------------------------------------------------------------
 
-def add_suppression(*, actor: User | None, email: str | None = None, phone: str | None = None,
-                    reason: str | None = None) -> Suppression:
+
+def add_suppression(
+    *,
+    actor: User | None,
+    email: str | None = None,
+    phone: str | None = None,
+    reason: str | None = None,
+) -> Suppression:
     """Never sell this person again; values are normalised like intake normalises them."""
     from verification.checks import CheckContext, check_row
 
     if bool(email) == bool(phone):
         raise Invalid("Give an email or a phone.", details={"email": ["Email or phone."]})
-    probe = check_row({"email": email, "phone": phone, "country": "US"},
-                      CheckContext(now=utcnow()))
+    probe = check_row(
+        {"email": email, "phone": phone, "country": "US"}, CheckContext(now=utcnow())
+    )
     kind = "email" if email else "phone"
     value = probe.values[kind]
     if not value:

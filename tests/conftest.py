@@ -14,16 +14,23 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
-from app.config import normalize_database_url
 from app.auth import services
+from app.config import normalize_database_url
 from app.extensions import db, limiter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery staple"
 # Tables whose rows are reference data seeded by migrations, kept between tests.
 REFERENCE_TABLES = {"alembic_version", "verticals", "platform_settings"}
-DEFAULT_VERTICAL_SLUGS = ("solar", "home-insurance", "auto-insurance", "mortgage", "legal",
-                          "education", "b2b-software")
+DEFAULT_VERTICAL_SLUGS = (
+    "solar",
+    "home-insurance",
+    "auto-insurance",
+    "mortgage",
+    "legal",
+    "education",
+    "b2b-software",
+)
 
 
 def need(condition: bool, reason: str) -> None:
@@ -78,10 +85,14 @@ def _clean(application) -> None:
         from app.settings import DEFAULTS, PlatformSettings
         from marketplace.models import Vertical
 
-        conn.execute(Vertical.__table__.delete().where(
-            Vertical.slug.not_in(DEFAULT_VERTICAL_SLUGS)))
-        conn.execute(Vertical.__table__.update().values(
-            return_window_days=7, max_lead_age_days=90, required_columns=[], is_active=True))
+        conn.execute(
+            Vertical.__table__.delete().where(Vertical.slug.not_in(DEFAULT_VERTICAL_SLUGS))
+        )
+        conn.execute(
+            Vertical.__table__.update().values(
+                return_window_days=7, max_lead_age_days=90, required_columns=[], is_active=True
+            )
+        )
         conn.execute(PlatformSettings.__table__.update().values(**DEFAULTS))
 
 
@@ -112,10 +123,15 @@ def make_user(role: str, *, email: str | None = None, org: str | None = None):
     n = _counter["n"]
     email = email or f"{role}{n}@example.com"
     if role == "admin":
-        return services.create_user(email=email, password=PASSWORD, role="admin",
-                                    organization_name=org)
-    return services.signup(email=email, password=PASSWORD,
-                           organization_name=org or f"{role.title()} Org {n}", kind=role)
+        return services.create_user(
+            email=email, password=PASSWORD, role="admin", organization_name=org
+        )
+    return services.signup(
+        email=email,
+        password=PASSWORD,
+        organization_name=org or f"{role.title()} Org {n}",
+        kind=role,
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ class SignupForm(FlaskForm):
     organization_name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Work email", validators=[DataRequired(), Email(), Length(max=320)])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_LENGTH, max=256)],
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=256)],
         description=f"At least {MIN_LENGTH} characters; a few unrelated words work well.",
     )
     confirm = PasswordField(

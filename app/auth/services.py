@@ -56,14 +56,17 @@ def signup(*, email: str, password: str, organization_name: str, kind: str) -> U
     """Create a seller or buyer organisation with its first user."""
     if kind not in {"seller", "buyer"}:
         raise Invalid("Sign up as a seller or a buyer.", details={"kind": ["Not allowed."]})
-    return _create_user(email=email, password=password, organization_name=organization_name,
-                        kind=kind)
+    return _create_user(
+        email=email, password=password, organization_name=organization_name, kind=kind
+    )
 
 
 def create_user(*, email: str, password: str, role: str, organization_name: str | None) -> User:
     """Staff-made accounts, including admins (the CLI's `flask users create`)."""
     if role not in KIND_BY_ROLE:
-        raise Invalid(f"Unknown role {role!r}.", details={"role": ["Not one of admin, seller, buyer."]})
+        raise Invalid(
+            f"Unknown role {role!r}.", details={"role": ["Not one of admin, seller, buyer."]}
+        )
     kind = KIND_BY_ROLE[role]
     name = organization_name or (PLATFORM_ORG_NAME if kind == "platform" else email)
     return _create_user(email=email, password=password, organization_name=name, kind=kind)
@@ -81,21 +84,30 @@ def _create_user(*, email: str, password: str, organization_name: str, kind: str
         organization = None
         if kind == "platform":
             organization = session.scalar(
-                select(Organization).where(Organization.kind == "platform",
-                                           Organization.name == organization_name)
+                select(Organization).where(
+                    Organization.kind == "platform", Organization.name == organization_name
+                )
             )
         if organization is None:
             organization = Organization(name=organization_name, kind=kind)
             session.add(organization)
-        user = User(email=email, email_key=email.lower(), password_hash=_hash_password(password),
-                    organization=organization)
+        user = User(
+            email=email,
+            email_key=email.lower(),
+            password_hash=_hash_password(password),
+            organization=organization,
+        )
         session.add(user)
         try:
             session.flush()
         except IntegrityError as exc:  # a concurrent sign-up took the email first
             raise EmailTaken() from exc
-        record_audit(actor=None, action="user.created", obj=user,
-                     details={"role": user.role, "organization_id": organization.id})
+        record_audit(
+            actor=None,
+            action="user.created",
+            obj=user,
+            details={"role": user.role, "organization_id": organization.id},
+        )
     return user
 
 
@@ -168,15 +180,20 @@ def purge_dead_tokens(*, now: datetime | None = None, keep: timedelta = timedelt
     cutoff = (now or utcnow()) - keep
     with transaction() as session:
         result = session.execute(
-            delete(ApiToken).where(
-                or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff)
-            )
+            delete(ApiToken).where(or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff))
         )
     return result.rowcount or 0
 
 
-def record_audit(*, actor: User | None, action: str, obj=None, object_type: str | None = None,
-                 object_id=None, details: dict | None = None) -> AuditEntry:
+def record_audit(
+    *,
+    actor: User | None,
+    action: str,
+    obj=None,
+    object_type: str | None = None,
+    object_id=None,
+    details: dict | None = None,
+) -> AuditEntry:
     """Append an audit entry inside the caller's transaction (flush only)."""
     if obj is not None:
         object_type = object_type or obj.__tablename__

@@ -15,9 +15,12 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect would let phishing links borrow our domain.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(
+    if (
         target
-    ).netloc:
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("web.dashboard")
 

@@ -11,8 +11,12 @@ from tests.conftest import PASSWORD
 
 
 def signup(client, **overrides):
-    body = {"email": "Ana@Example.com", "password": PASSWORD,
-            "organization_name": "Ana Solar", "kind": "seller"} | overrides
+    body = {
+        "email": "Ana@Example.com",
+        "password": PASSWORD,
+        "organization_name": "Ana Solar",
+        "kind": "seller",
+    } | overrides
     return client.post("/api/v1/signup", json=body)
 
 
@@ -26,13 +30,17 @@ def test_signup_returns_user_and_organization(client):
     body = response.get_json()
     assert body["user"]["email"] == "Ana@example.com"
     assert body["user"]["created_at"].endswith("+00:00")
-    assert body["organization"] == {"id": body["organization"]["id"], "name": "Ana Solar",
-                                    "kind": "seller"}
+    assert body["organization"] == {
+        "id": body["organization"]["id"],
+        "name": "Ana Solar",
+        "kind": "seller",
+    }
 
 
 def test_signup_bad_data_is_422_with_field_details(client):
-    response = client.post("/api/v1/signup", json={"email": "x", "password": "short",
-                                                   "kind": "admin"})
+    response = client.post(
+        "/api/v1/signup", json={"email": "x", "password": "short", "kind": "admin"}
+    )
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "validation_error"
@@ -71,7 +79,9 @@ def test_token_me_and_revoke(client):
     assert "token" not in listed["items"][0]
     assert created["token"].startswith(listed["items"][0]["prefix"])
 
-    assert client.delete(f"/api/v1/auth/tokens/{created['id']}", headers=headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/auth/tokens/{created['id']}", headers=headers).status_code == 204
+    )
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
@@ -108,8 +118,9 @@ def test_another_users_token_cannot_be_revoked(client):
     mine = token_for(client).get_json()
     signup(client, email="bob@example.com", organization_name="Bob Co", kind="buyer")
     theirs = token_for(client, email="bob@example.com").get_json()
-    response = client.delete(f"/api/v1/auth/tokens/{mine['id']}",
-                             headers={"Authorization": f"Bearer {theirs['token']}"})
+    response = client.delete(
+        f"/api/v1/auth/tokens/{mine['id']}", headers={"Authorization": f"Bearer {theirs['token']}"}
+    )
     assert response.status_code == 404
     mine_headers = {"Authorization": f"Bearer {mine['token']}"}
     assert client.get("/api/v1/me", headers=mine_headers).status_code == 200
@@ -139,10 +150,12 @@ def test_token_list_pages_with_cursor(client, seller, auth):
         auth(seller)
     first = client.get("/api/v1/auth/tokens?limit=2", headers=headers).get_json()
     assert len(first["items"]) == 2 and first["next_cursor"]
-    second = client.get(f"/api/v1/auth/tokens?limit=2&cursor={first['next_cursor']}",
-                        headers=headers).get_json()
-    third = client.get(f"/api/v1/auth/tokens?limit=2&cursor={second['next_cursor']}",
-                       headers=headers).get_json()
+    second = client.get(
+        f"/api/v1/auth/tokens?limit=2&cursor={first['next_cursor']}", headers=headers
+    ).get_json()
+    third = client.get(
+        f"/api/v1/auth/tokens?limit=2&cursor={second['next_cursor']}", headers=headers
+    ).get_json()
     ids = [t["id"] for page in (first, second, third) for t in page["items"]]
     assert len(ids) == 5 == len(set(ids)) and ids == sorted(ids, reverse=True)
     assert third["next_cursor"] is None

@@ -16,8 +16,9 @@ from tests.leadfiles import csv_bytes, good_row
 def upload(client, headers, content: bytes, filename="leads.csv", **form):
     data = {"vertical": "solar", "price_cents": "1500", "max_sales": "1"} | form
     data["file"] = (io.BytesIO(content), filename)
-    return client.post("/api/v1/batches", headers=headers, data=data,
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/batches", headers=headers, data=data, content_type="multipart/form-data"
+    )
 
 
 def batch(client, headers, batch_id):
@@ -27,8 +28,9 @@ def batch(client, headers, batch_id):
 
 
 def rejections(client, headers, batch_id):
-    return client.get(f"/api/v1/batches/{batch_id}/rejections?limit=500",
-                      headers=headers).get_json()["items"]
+    return client.get(
+        f"/api/v1/batches/{batch_id}/rejections?limit=500", headers=headers
+    ).get_json()["items"]
 
 
 def assert_rows_add_up(body):
@@ -44,8 +46,14 @@ def test_csv_upload_is_processed_and_counted(client, seller, auth):
     assert created["links"]["self"] == f"/api/v1/batches/{created['id']}"
     body = batch(client, headers, created["id"])
     assert body["status"] == "spot_check"
-    assert body["counts"] == {"rows": 5, "accepted": 5, "rejected": 0, "duplicates": 0,
-                              "listed": 0, "sold": 0}
+    assert body["counts"] == {
+        "rows": 5,
+        "accepted": 5,
+        "rejected": 0,
+        "duplicates": 0,
+        "listed": 0,
+        "sold": 0,
+    }
     assert body["progress"] == {"processed": 5, "total": 5}
     assert body["error"] is None and body["vertical"] == "solar" and body["price_cents"] == 1500
     leads = client.get(f"/api/v1/batches/{created['id']}/leads", headers=headers).get_json()
@@ -58,10 +66,16 @@ def test_csv_upload_is_processed_and_counted(client, seller, auth):
 
 def test_json_upload_and_wrong_types(client, seller, auth):
     headers = auth(seller)
-    leads = [good_row(1), good_row(2, first_name=12345, country=["US"]), good_row(3, phone=None,
-                                                                                email=None)]
-    response = client.post("/api/v1/batches", headers=headers, json={
-        "vertical": "solar", "price_cents": 900, "max_sales": 3, "leads": leads})
+    leads = [
+        good_row(1),
+        good_row(2, first_name=12345, country=["US"]),
+        good_row(3, phone=None, email=None),
+    ]
+    response = client.post(
+        "/api/v1/batches",
+        headers=headers,
+        json={"vertical": "solar", "price_cents": 900, "max_sales": 3, "leads": leads},
+    )
     assert response.status_code == 202
     body = batch(client, headers, response.get_json()["id"])
     assert body["counts"]["accepted"] == 1 and body["counts"]["rejected"] == 2
@@ -72,16 +86,19 @@ def test_json_upload_and_wrong_types(client, seller, auth):
     assert (3, "email", "required") in codes
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"vertical": "solar", "price_cents": "900", "leads": []}, "price_cents"),
-    ({"vertical": "solar", "price_cents": 1.5, "leads": []}, "price_cents"),
-    ({"vertical": "solar", "price_cents": 900, "leads": "x"}, "leads"),
-    ({"vertical": "solar", "price_cents": 900, "leads": [1, 2]}, "leads"),
-    ({"vertical": "solar", "price_cents": 900}, "leads"),
-    ({"vertical": "nope", "price_cents": 900, "leads": [{}]}, "vertical"),
-    ({"vertical": "solar", "price_cents": 0, "leads": [{}]}, "price_cents"),
-    ({"vertical": "solar", "price_cents": 900, "max_sales": 0, "leads": [{}]}, "max_sales"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"vertical": "solar", "price_cents": "900", "leads": []}, "price_cents"),
+        ({"vertical": "solar", "price_cents": 1.5, "leads": []}, "price_cents"),
+        ({"vertical": "solar", "price_cents": 900, "leads": "x"}, "leads"),
+        ({"vertical": "solar", "price_cents": 900, "leads": [1, 2]}, "leads"),
+        ({"vertical": "solar", "price_cents": 900}, "leads"),
+        ({"vertical": "nope", "price_cents": 900, "leads": [{}]}, "vertical"),
+        ({"vertical": "solar", "price_cents": 0, "leads": [{}]}, "price_cents"),
+        ({"vertical": "solar", "price_cents": 900, "max_sales": 0, "leads": [{}]}, "max_sales"),
+    ],
+)
 def test_bad_batch_terms_are_422_naming_the_field(client, seller, auth, body, field):
     response = client.post("/api/v1/batches", headers=auth(seller), json=body)
     assert response.status_code == 422, response.get_json()
@@ -89,8 +106,11 @@ def test_bad_batch_terms_are_422_naming_the_field(client, seller, auth, body, fi
 
 
 def test_json_batch_over_10000_leads_is_413(client, seller, auth):
-    response = client.post("/api/v1/batches", headers=auth(seller), json={
-        "vertical": "solar", "price_cents": 900, "leads": [{}] * 10_001})
+    response = client.post(
+        "/api/v1/batches",
+        headers=auth(seller),
+        json={"vertical": "solar", "price_cents": 900, "leads": [{}] * 10_001},
+    )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
 
@@ -121,8 +141,14 @@ def test_second_upload_of_the_same_file_is_all_duplicates(client, seller, auth):
     first = batch(client, headers, upload(client, headers, content).get_json()["id"])
     second = batch(client, headers, upload(client, headers, content).get_json()["id"])
     assert first["counts"]["accepted"] == 20
-    assert second["counts"] == {"rows": 20, "accepted": 0, "rejected": 0, "duplicates": 20,
-                                "listed": 0, "sold": 0}
+    assert second["counts"] == {
+        "rows": 20,
+        "accepted": 0,
+        "rejected": 0,
+        "duplicates": 20,
+        "listed": 0,
+        "sold": 0,
+    }
     items = rejections(client, headers, second["id"])
     assert {r["code"] for r in items} == {"duplicate"}
     assert items[0]["details"]["batch_id"] == first["id"]
@@ -130,14 +156,22 @@ def test_second_upload_of_the_same_file_is_all_duplicates(client, seller, auth):
 
 def test_duplicates_inside_a_batch_name_the_original_row(client, seller, auth):
     headers = auth(seller)
-    rows = [good_row(1), good_row(2), good_row(3, email="maria.lopez1@gmail.com"),
-            good_row(4, phone=good_row(2)["phone"])]
+    rows = [
+        good_row(1),
+        good_row(2),
+        good_row(3, email="maria.lopez1@gmail.com"),
+        good_row(4, phone=good_row(2)["phone"]),
+    ]
     body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
     assert body["counts"]["duplicates"] == 2 and body["counts"]["accepted"] == 2
-    found = {(r["row"], r["field"], r["code"], json.dumps(r["details"]))
-             for r in rejections(client, headers, body["id"])}
-    assert found == {(3, "email", "duplicate_in_batch", '{"row": 1}'),
-                     (4, "phone", "duplicate_in_batch", '{"row": 2}')}
+    found = {
+        (r["row"], r["field"], r["code"], json.dumps(r["details"]))
+        for r in rejections(client, headers, body["id"])
+    }
+    assert found == {
+        (3, "email", "duplicate_in_batch", '{"row": 1}'),
+        (4, "phone", "duplicate_in_batch", '{"row": 2}'),
+    }
 
 
 def test_another_sellers_duplicate_does_not_reveal_the_lead(client, seller, auth):
@@ -145,8 +179,9 @@ def test_another_sellers_duplicate_does_not_reveal_the_lead(client, seller, auth
 
     upload(client, auth(seller), csv_bytes([good_row(1)]))
     other = make_user("seller")
-    body = batch(client, auth(other), upload(client, auth(other),
-                                             csv_bytes([good_row(1)])).get_json()["id"])
+    body = batch(
+        client, auth(other), upload(client, auth(other), csv_bytes([good_row(1)])).get_json()["id"]
+    )
     (item,) = rejections(client, auth(other), body["id"])
     assert item["code"] == "duplicate" and item["details"] == {"matched": "email"}
 
@@ -158,13 +193,15 @@ def test_rejected_and_failed_batches_do_not_block_later_uploads(client, seller, 
 
     db.session.get(Batch, first["id"]).status = "rejected"
     db.session.commit()
-    again = batch(client, headers, upload(client, headers, csv_bytes([good_row(1)])).get_json()["id"])
+    again = batch(
+        client, headers, upload(client, headers, csv_bytes([good_row(1)])).get_json()["id"]
+    )
     assert again["counts"]["accepted"] == 1
 
 
 def test_rejections_csv_is_safe_against_formulas(client, seller, auth):
     headers = auth(seller)
-    rows = [good_row(1, first_name="=cmd|' /C calc'!A0", email="=HYPERLINK(\"x\")")]
+    rows = [good_row(1, first_name="=cmd|' /C calc'!A0", email='=HYPERLINK("x")')]
     body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
     response = client.get(f"/api/v1/batches/{body['id']}/rejections?format=csv", headers=headers)
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -176,6 +213,7 @@ def test_rejections_csv_is_safe_against_formulas(client, seller, auth):
 
 
 # --- files that cannot be used -----------------------------------------------------------------
+
 
 def failed(client, headers, content, **kw):
     body = batch(client, headers, upload(client, headers, content, **kw).get_json()["id"])
@@ -213,14 +251,18 @@ def test_row_with_10000_columns_refuses_the_file(client, seller, auth):
 
 def test_bom_crlf_semicolons_and_quoted_newlines(client, seller, auth):
     headers = auth(seller)
-    rows = [good_row(1, city="Paris, 11e", consent_text="Line one\nline two; with \"quotes\""),
-            good_row(2)]
+    rows = [
+        good_row(1, city="Paris, 11e", consent_text='Line one\nline two; with "quotes"'),
+        good_row(2),
+    ]
     content = b"\xef\xbb\xbf" + csv_bytes(rows, delimiter=";", newline="\r\n")
     body = batch(client, headers, upload(client, headers, content).get_json()["id"])
     assert body["counts"]["accepted"] == 2, rejections(client, headers, body["id"])
-    lead = client.get(f"/api/v1/batches/{body['id']}/leads", headers=headers).get_json()["items"][0]
+    lead = client.get(f"/api/v1/batches/{body['id']}/leads", headers=headers).get_json()["items"][
+        0
+    ]
     assert lead["location"]["city"] == "Paris, 11e"
-    assert lead["consent"]["text"] == "Line one\nline two; with \"quotes\""
+    assert lead["consent"]["text"] == 'Line one\nline two; with "quotes"'
 
 
 def test_unknown_columns_are_kept_as_extra(client, seller, auth):
@@ -228,7 +270,9 @@ def test_unknown_columns_are_kept_as_extra(client, seller, auth):
     rows = [good_row(1) | {"Roof Type": "tile", "First Name": "x"}]
     rows[0].pop("first_name")
     body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
-    lead = client.get(f"/api/v1/batches/{body['id']}/leads", headers=headers).get_json()["items"][0]
+    lead = client.get(f"/api/v1/batches/{body['id']}/leads", headers=headers).get_json()["items"][
+        0
+    ]
     assert lead["extra"] == {"Roof Type": "tile"}
     assert lead["contact"]["first_name"] == "x" or body["counts"]["rejected"] == 1
 
@@ -256,8 +300,10 @@ def test_old_and_future_leads_are_rejected_by_age(client, seller, auth):
     headers = auth(seller)
     old = (utcnow() - timedelta(days=120)).isoformat()
     future = (utcnow() + timedelta(days=2)).isoformat()
-    rows = [good_row(1, captured_at=old, consented_at=old),
-            good_row(2, captured_at=future, consented_at=future)]
+    rows = [
+        good_row(1, captured_at=old, consented_at=old),
+        good_row(2, captured_at=future, consented_at=future),
+    ]
     body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
     codes = {(r["row"], r["code"]) for r in rejections(client, headers, body["id"])}
     assert (1, "too_old") in codes and (2, "future_date") in codes

@@ -22,11 +22,14 @@ def test_password_is_stored_hashed_and_checked(seller):
         services.authenticate(email=seller.email, password=PASSWORD + "x")
 
 
-@pytest.mark.parametrize("password", ["short", "password1234", "qwertyuiop123", "aaaaaaaaaaaaaaaa"])
+@pytest.mark.parametrize(
+    "password", ["short", "password1234", "qwertyuiop123", "aaaaaaaaaaaaaaaa"]
+)
 def test_weak_passwords_are_refused(password):
     with pytest.raises(Invalid) as error:
-        services.signup(email="a@example.com", password=password, organization_name="A",
-                        kind="buyer")
+        services.signup(
+            email="a@example.com", password=password, organization_name="A", kind="buyer"
+        )
     assert "password" in error.value.details
 
 
@@ -37,8 +40,9 @@ def test_role_follows_the_organisation(seller, buyer, admin):
 
 def test_audit_log_records_and_is_append_only(seller):
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "user.created",
-                                 AuditEntry.object_id == str(seller.id))
+        select(AuditEntry).where(
+            AuditEntry.action == "user.created", AuditEntry.object_id == str(seller.id)
+        )
     ).one()
     entry.details = {"tampered": True}
     with pytest.raises(RuntimeError, match="append-only"):
@@ -81,15 +85,45 @@ def test_development_defaults_are_embedded(tmp_path):
 
 
 def test_cli_creates_admin_and_refuses_bad_input(runner):
-    result = runner.invoke(args=["users", "create", "--email", "Staff@Example.com",
-                                 "--password", PASSWORD, "--role", "admin"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Staff@Example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "admin",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(User).where(User.email_key == "staff@example.com")).is_admin
-    again = runner.invoke(args=["users", "create", "--email", "staff@example.com",
-                                "--password", PASSWORD, "--role", "buyer"])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "staff@example.com",
+            "--password",
+            PASSWORD,
+            "--role",
+            "buyer",
+        ]
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    weak = runner.invoke(args=["users", "create", "--email", "w@example.com",
-                               "--password", "password", "--role", "buyer"])
+    weak = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "w@example.com",
+            "--password",
+            "password",
+            "--role",
+            "buyer",
+        ]
+    )
     assert weak.exit_code != 0 and "password" in weak.output
 
 

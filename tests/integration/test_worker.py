@@ -56,9 +56,23 @@ def test_task_runs_in_a_separate_worker_process(app, seller, worker_env):
     db.session.commit()
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wsgi:celery_app", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wsgi:celery_app",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         producer = Celery("test-producer")

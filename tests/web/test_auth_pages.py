@@ -4,16 +4,28 @@ from tests.conftest import PASSWORD, csrf_token
 
 
 def signup_form(client, **overrides):
-    data = {"kind": "buyer", "organization_name": "Acme Roofing", "email": "jo@example.com",
-            "password": PASSWORD, "confirm": PASSWORD,
-            "csrf_token": csrf_token(client, "/signup")} | overrides
+    data = {
+        "kind": "buyer",
+        "organization_name": "Acme Roofing",
+        "email": "jo@example.com",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "csrf_token": csrf_token(client, "/signup"),
+    } | overrides
     return client.post("/signup", data=data)
 
 
 def test_form_post_without_csrf_token_is_refused(client):
-    response = client.post("/signup", data={"kind": "buyer", "organization_name": "A",
-                                            "email": "a@example.com", "password": PASSWORD,
-                                            "confirm": PASSWORD})
+    response = client.post(
+        "/signup",
+        data={
+            "kind": "buyer",
+            "organization_name": "A",
+            "email": "a@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
     login = client.post("/login", data={"email": "a@example.com", "password": PASSWORD})
@@ -35,12 +47,15 @@ def test_signup_errors_are_shown_on_the_form(client):
 
 def test_login_logout_and_wrong_password(client, seller):
     token = csrf_token(client, "/login")
-    wrong = client.post("/login", data={"email": seller.email, "password": "nope nope nope",
-                                        "csrf_token": token})
+    wrong = client.post(
+        "/login", data={"email": seller.email, "password": "nope nope nope", "csrf_token": token}
+    )
     assert wrong.status_code == 401
     assert "do not match" in wrong.get_data(as_text=True)
-    ok = client.post("/login?next=//evil.example.com", data={
-        "email": seller.email, "password": PASSWORD, "csrf_token": token})
+    ok = client.post(
+        "/login?next=//evil.example.com",
+        data={"email": seller.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert ok.status_code == 302 and ok.headers["Location"] == "/dashboard"
     assert client.get("/logout").status_code == 405  # log-out is a POST with a CSRF token
     out = client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})

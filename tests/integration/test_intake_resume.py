@@ -1,0 +1,114 @@
+"""Intake that dies part-way: resumed exactly, or clearly failed; never half-counted."""
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from marketplace import intake, services
+from marketplace.models import Batch, BatchRejection, Lead
+from tests.leadfiles import csv_bytes, good_row
+
+
+@pytest.fixture
+def queued(monkeypatch, seller):
+    """A 5,000-row batch stored but not yet processed."""
+    monkeypatch.setattr(services, "_enqueue", lambda batch: None)
+    rows = [good_row(i) for i in range(4_990)] + [good_row(i, email="bad@") for i in range(10)]
+    content = csv_bytes(rows)
+    batch = services.create_csv_batch(
+        user=seller,
+        stream=io.BytesIO(content),
+        filename="big.csv",
+        vertical="solar",
+        price_cents=500,
+    )
+    return batch.id
+
+
+def counts(batch_id):
+    batch = db.session.get(Batch, batch_id)
+    leads = db.session.scalar(select(func.count(Lead.id)).where(Lead.batch_id == batch_id))
+    rejected_rows = db.session.scalar(
+        select(func.count(func.distinct(BatchRejection.row_number))).where(
+            BatchRejection.batch_id == batch_id
+        )
+    )
+    return batch, leads, rejected_rows
+
+
+def test_a_crash_between_chunks_resumes_without_double_counting(monkeypatch, queued):
+    real = intake._store_chunk
+    calls = {"n": 0}
+
+    def dying(batch, checked, lookback_days):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")  # not an Exception: the run just stops
+        return real(batch, checked, lookback_days)
+
+    monkeypatch.setattr(intake, "_store_chunk", dying)
+    with pytest.raises(SystemExit):
+        intake.process_batch(batch_id=queued)
+    db.session.rollback()
+    batch, leads, _ = counts(queued)
+    assert batch.status == "processing"
+    assert batch.processed_rows == intake.CHUNK_ROWS == leads  # first chunk only
+
+    monkeypatch.setattr(intake, "_store_chunk", real)
+    intake.process_batch(batch_id=queued)
+    batch, leads, rejected_rows = counts(queued)
+    assert batch.status == "spot_check"
+    assert (batch.accepted_count, batch.rejected_count, batch.duplicate_count) == (4_990, 10, 0)
+    assert leads == 4_990 and rejected_rows == 10
+
+
+def test_an_unexpected_error_fails_the_batch_clearly(monkeypatch, queued):
+    def broken(batch, checked, lookback_days):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(intake, "_store_chunk", broken)
+    intake.process_batch(batch_id=queued)
+    batch, leads, _ = counts(queued)
+    assert batch.status == "failed" and batch.error_code == "processing_error"
+    assert leads == batch.accepted_count + batch.duplicate_count == 0
+
+
+def test_two_runs_never_count_a_chunk_twice(queued):
+    """A second run that starts from a stale processed_rows stops instead of re-inserting."""
+    batch = db.session.get(Batch, queued)
+    first = intake.check_chunk(
+        list(intake.iter_rows(batch, intake.inspect_source(batch).headers, 0))[:10],
+        intake.CheckContext(now=batch.created_at),
+    )
+    intake._store_chunk(batch, first, 90)
+    db.session.commit()
+    stale = db.session.get(Batch, queued)
+    db.session.expunge(stale)
+    stale.processed_rows = 0  # what a run that loaded the batch earlier would believe
+    with pytest.raises(intake.ProcessingConflict):
+        intake._store_chunk(stale, first, 90)
+    db.session.rollback()
+    assert counts(queued)[1] == 10
+
+
+def test_worker_pool_gives_the_same_result_as_inline(app, monkeypatch, seller):
+    monkeypatch.setattr(services, "_enqueue", lambda batch: None)
+    monkeypatch.setattr(intake, "POOL_MIN_ROWS", 1)
+    app.config["INTAKE_WORKERS"] = 2
+    try:
+        rows = [good_row(i) for i in range(5_000)] + [good_row(1)]
+        batch = services.create_csv_batch(
+            user=seller,
+            stream=io.BytesIO(csv_bytes(rows)),
+            filename="pool.csv",
+            vertical="solar",
+            price_cents=500,
+        )
+        assert intake._pool_size(5_001) == 2
+        intake.process_batch(batch_id=batch.id)
+    finally:
+        app.config.pop("INTAKE_WORKERS")
+    batch, leads, _ = counts(batch.id)
+    assert (batch.accepted_count, batch.duplicate_count, leads) == (5_000, 1, 5_000)
