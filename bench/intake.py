@@ -165,7 +165,7 @@ def run_intake(path: str, database_url: str | None) -> None:
     }
     app = create_app(config)
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         seller = accounts.signup(
             email="bench@example.com",
             password="bench horse battery staple",

@@ -215,11 +215,18 @@ def iter_rows(batch: Batch, headers: list[str], start: int) -> Iterator[tuple[in
         yield number, row
 
 
+class CaseInsensitiveSet(frozenset):
+    """Emails compared without case: every real mailbox provider ignores it."""
+
+    def __contains__(self, value) -> bool:
+        return isinstance(value, str) and frozenset.__contains__(self, value.lower())
+
+
 def _suppression_sets() -> tuple[frozenset, frozenset]:
     emails, phones = set(), set()
     for kind, value in db.session.execute(select(Suppression.kind, Suppression.value)):
-        (emails if kind == "email" else phones).add(value)
-    return frozenset(emails), frozenset(phones)
+        (emails if kind == "email" else phones).add(value.lower() if kind == "email" else value)
+    return CaseInsensitiveSet(emails), frozenset(phones)
 
 
 def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int) -> tuple:
@@ -312,6 +319,9 @@ def check_chunk(chunk: list, ctx: CheckContext | None = None) -> list[tuple]:
     for number, raw in chunk:
         result = check_row(raw, ctx)
         if result.ok:
+            if result.values["email"]:
+                # Stored and matched lower-case, so Ann@x.com and ann@x.com are one person.
+                result.values["email"] = result.values["email"].lower()
             out.append((number, derive(result.values), ()))
         else:
             out.append(

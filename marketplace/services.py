@@ -276,6 +276,8 @@ def add_suppression(
     )
     kind = "email" if email else "phone"
     value = probe.values[kind]
+    if kind == "email" and value:
+        value = value.lower()
     if not value:
         bad = [r.message for r in probe.rejections if r.field == kind] or ["Not valid."]
         raise Invalid(f"The {kind} is not valid.", details={kind: bad})

@@ -66,7 +66,8 @@ def app(tmp_path_factory):
         if application.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+        upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                revision="heads")
     yield application
     with application.app_context():
         db.engine.dispose()

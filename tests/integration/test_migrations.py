@@ -37,7 +37,7 @@ def test_upgrade_on_empty_database_matches_models(app, tmp_path):
     try:
         fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with fresh.app_context():
-            upgrade(directory=MIGRATIONS)
+            upgrade(directory=MIGRATIONS, revision="heads")
             with db.engine.connect() as conn:
                 context = MigrationContext.configure(
                     conn, opts={"compare_type": True, "render_as_batch": True}
