@@ -75,7 +75,7 @@ def test_task_runs_in_a_separate_worker_process(app, seller, worker_env):
         text=True,
     )
     try:
-        producer = Celery("test-producer")
+        producer = Celery("test-producer", set_as_current=False)
         producer.conf.update(broker_conf)
         producer.send_task("accounts.purge_dead_tokens")
         deadline = time.monotonic() + 60
