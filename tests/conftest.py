@@ -99,6 +99,9 @@ def _clean(application) -> None:
 
 @pytest.fixture(autouse=True)
 def _app_context(app):
+    # A test may build another app (and so another Celery app); tasks must go to this one.
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
     with app.app_context():
         yield
         db.session.remove()
