@@ -12,3 +12,7 @@ def init_app(app, api) -> None:
     csrf.exempt(blp)
     app.register_blueprint(bp)
     register_task_module("marketplace.tasks")
+
+    from marketplace.cli import batches_cli
+
+    app.cli.add_command(batches_cli)
