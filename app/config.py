@@ -106,6 +106,10 @@ def from_env(environ: dict | None = None) -> dict:
         "API_TOKEN_TTL": timedelta(days=int(env.get("API_TOKEN_TTL_DAYS", "90"))),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "256")) * 1024 * 1024,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Network checks at intake, off by default: 'module:function' names.
+        "EMAIL_DELIVERABILITY_CHECK": env.get("EMAIL_DELIVERABILITY_CHECK") or None,
+        "PHONE_LINE_TYPE_LOOKUP": env.get("PHONE_LINE_TYPE_LOOKUP") or None,
+        "INTAKE_WORKERS": int(env["INTAKE_WORKERS"]) if env.get("INTAKE_WORKERS") else None,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

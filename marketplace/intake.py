@@ -11,6 +11,7 @@ status leaves ``processing``.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import logging
@@ -220,6 +221,17 @@ class CaseInsensitiveSet(frozenset):
 
     def __contains__(self, value) -> bool:
         return isinstance(value, str) and frozenset.__contains__(self, value.lower())
+
+
+def _pluggable(setting: str):
+    """A network check named in config as 'module:function' (off unless configured)."""
+    target = current_app.config.get(setting)
+    if not target:
+        return None
+    if callable(target):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _suppression_sets() -> tuple[frozenset, frozenset]:
@@ -511,6 +523,8 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
         required_extra=tuple(batch.vertical.required_columns or ()),
         suppressed_emails=emails,
         suppressed_phones=phones,
+        deliverability=_pluggable("EMAIL_DELIVERABILITY_CHECK"),
+        line_type_lookup=_pluggable("PHONE_LINE_TYPE_LOOKUP"),
     )
     rows = iter_rows(batch, info.headers, batch.processed_rows)
     workers = _pool_size(batch.total_rows - batch.processed_rows)

@@ -112,3 +112,24 @@ def test_worker_pool_gives_the_same_result_as_inline(app, monkeypatch, seller):
         app.config.pop("INTAKE_WORKERS")
     batch, leads, _ = counts(batch.id)
     assert (batch.accepted_count, batch.duplicate_count, leads) == (5_000, 1, 5_000)
+
+
+def only_gmail_delivers(email: str) -> bool:
+    return email.endswith("@gmail.com")
+
+
+def test_a_configured_deliverability_check_rejects_undeliverable_emails(app, seller):
+    app.config["EMAIL_DELIVERABILITY_CHECK"] = f"{__name__}:only_gmail_delivers"
+    try:
+        rows = [good_row(1), good_row(2, email="someone@outlook.com")]
+        batch = services.create_csv_batch(
+            user=seller,
+            stream=io.BytesIO(csv_bytes(rows)),
+            filename="d.csv",
+            vertical="solar",
+            price_cents=100,
+        )
+    finally:
+        app.config["EMAIL_DELIVERABILITY_CHECK"] = None
+    batch = db.session.get(Batch, batch.id)
+    assert (batch.accepted_count, batch.rejected_count) == (1, 1)
