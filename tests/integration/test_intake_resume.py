@@ -131,5 +131,5 @@ def test_a_configured_deliverability_check_rejects_undeliverable_emails(app, sel
         )
     finally:
         app.config["EMAIL_DELIVERABILITY_CHECK"] = None
-    batch = db.session.get(Batch, batch.id)
+    db.session.refresh(batch)  # processed in the task's own session
     assert (batch.accepted_count, batch.rejected_count) == (1, 1)
