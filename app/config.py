@@ -109,6 +109,7 @@ def from_env(environ: dict | None = None) -> dict:
         # Network checks at intake, off by default: 'module:function' names.
         "EMAIL_DELIVERABILITY_CHECK": env.get("EMAIL_DELIVERABILITY_CHECK") or None,
         "PHONE_LINE_TYPE_LOOKUP": env.get("PHONE_LINE_TYPE_LOOKUP") or None,
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or None,
         "INTAKE_WORKERS": int(env["INTAKE_WORKERS"]) if env.get("INTAKE_WORKERS") else None,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
