@@ -1,5 +1,345 @@
-"""Web pages of the market."""
+"""Web pages of the market: the seller's batches, the two-step upload, a batch and its leads."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import functools
+import shutil
+import time
+from pathlib import Path
+from uuid import uuid4
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.api import paginate
+from app.csvutil import csv_response
+from app.extensions import db
+from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from marketplace import intake, queries, services
+from marketplace.forms import KEEP_AS_EXTRA, BatchUploadForm, column_choices, column_map_form
+from marketplace.models import Batch, BatchRejection, Lead
+from marketplace.schemas import BatchSchema
+from verification.checks import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
 
 bp = Blueprint("marketplace", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+# Uploads a browser may leave between step 1 and step 2; older ones are dropped, which keeps
+# the session cookie small.
+MAX_STAGED = 5
+STAGED_KEY = "staged_uploads"
+
+
+def role_required(*roles: str):
+    """Signed-in users of one of ``roles``; anyone else gets the 403 page."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+seller_only = role_required("seller")
+seller_or_admin = role_required("seller", "admin")
+
+
+def _page_of(stmt, order) -> dict:
+    return paginate(
+        db.session, stmt, order=order, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE
+    )
+
+
+# --- the seller's batches ----------------------------------------------------------------------
+
+
+@bp.get("/seller/batches")
+@seller_only
+def batches():
+    page = _page_of(
+        queries.list_batches(seller_id=current_user.organization_id), [(Batch.id, True)]
+    )
+    return render_template(
+        "marketplace/batches.html", batches=page["items"], next_cursor=page["next_cursor"]
+    )
+
+
+# --- upload, step 1: the file and its terms ----------------------------------------------------
+
+
+def _staging_dir() -> Path:
+    path = Path(current_app.config["INSTANCE_DIR"]) / "uploads" / "staging"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stage(form: BatchUploadForm) -> str:
+    """Copy the upload to a staging file (as a stream) and remember it in the session."""
+    token = uuid4().hex
+    path = _staging_dir() / f"{token}.csv"
+    with open(path, "wb") as target:
+        shutil.copyfileobj(form.file.data.stream, target, length=1024 * 1024)
+    staged = dict(session.get(STAGED_KEY) or {})
+    while len(staged) >= MAX_STAGED:
+        _discard(staged.pop(min(staged, key=lambda t: staged[t].get("at", 0))))
+    staged[token] = {
+        "path": str(path),
+        "filename": (form.file.data.filename or "upload.csv")[:255],
+        "vertical": form.vertical.data,
+        "price_cents": form.price_cents,
+        "max_sales": form.sales_limit,
+        "name": (form.name.data or "").strip() or None,
+        "user_id": current_user.id,
+        "at": time.time_ns(),
+    }
+    session[STAGED_KEY] = staged
+    return token
+
+
+def _is_staging_file(entry: dict) -> bool:
+    # The session cookie is signed, so the path is ours; checking the folder costs nothing.
+    return Path(entry.get("path", "")).parent == _staging_dir()
+
+
+def _discard(entry: dict) -> None:
+    if _is_staging_file(entry):
+        Path(entry["path"]).unlink(missing_ok=True)
+
+
+def _staged(token: str) -> dict:
+    """This user's staged upload, or the 404 page."""
+    entry = (session.get(STAGED_KEY) or {}).get(token)
+    if not entry or entry.get("user_id") != current_user.id or not _is_staging_file(entry):
+        abort(404)
+    return entry
+
+
+def _unstage(token: str) -> None:
+    staged = dict(session.get(STAGED_KEY) or {})
+    entry = staged.pop(token, None)
+    session[STAGED_KEY] = staged
+    if entry:
+        _discard(entry)
+
+
+@bp.route("/seller/batches/new", methods=["GET", "POST"])
+@seller_only
+def new_batch():
+    form = BatchUploadForm()
+    form.set_verticals(db.session.scalars(queries.list_verticals()))
+    if form.validate_on_submit():
+        return redirect(url_for(".map_columns", token=_stage(form)))
+    return render_template(
+        "marketplace/new_batch.html", form=form, required=REQUIRED_COLUMNS
+    ), 422 if form.errors else 200
+
+
+# --- upload, step 2: match the file's columns --------------------------------------------------
+
+
+def _missing_columns(mapped: list[str], vertical) -> list[str]:
+    present = set(mapped)
+    missing = [c for c in intake.required_columns(vertical) if c not in present]
+    if "email" not in present and "phone" not in present:
+        missing.append("email or phone")
+    return missing
+
+
+def _header_problem(mapped: list[str], vertical) -> str | None:
+    try:
+        intake.check_headers(mapped, vertical)
+    except intake.FileProblem as problem:
+        return problem.message
+    return None
+
+
+def _plan_columns(headers, sample, remembered: dict, choice_values: set) -> tuple[list, list]:
+    """The rows of the mapping table, and a ``(field, label, default)`` per drop-down.
+
+    A header that names a Leadex column is recognised as intake will read it; any other header
+    gets a drop-down, preset to the seller's remembered choice.
+    """
+    columns, selects = [], []
+    for index, header in enumerate(headers):
+        canonical = canonical_header(header)
+        column = {
+            "header": header,
+            "examples": [r[index] for r in sample if index < len(r) and r[index].strip()][:2],
+            "field": None,
+            "target": remembered.get(header) or canonical,
+        }
+        if canonical not in LEAD_COLUMNS:
+            candidates = (remembered.get(header), canonical)
+            default = next((c for c in candidates if c and c in choice_values), KEEP_AS_EXTRA)
+            column["field"] = f"col_{index}"
+            selects.append((column["field"], header or f"(column {index + 1}, no name)", default))
+        columns.append(column)
+    columns.sort(key=lambda c: c["field"] is None)  # the ones to choose come first
+    return columns, selects
+
+
+@bp.route("/seller/batches/new/<token>/map", methods=["GET", "POST"])
+@seller_only
+def map_columns(token):
+    staged = _staged(token)
+    try:
+        headers, sample, _delimiter = intake.preview_csv(Path(staged["path"]))
+    except intake.FileProblem as problem:
+        flash(problem.message, "error")
+        _unstage(token)
+        return redirect(url_for(".new_batch"))
+    except FileNotFoundError:
+        flash("That upload has expired; choose the file again.", "error")
+        _unstage(token)
+        return redirect(url_for(".new_batch"))
+
+    vertical = services.get_vertical(staged["vertical"])
+    remembered = services.seller_account(current_user.organization_id).column_map or {}
+    choices = column_choices(tuple(vertical.required_columns or ()))
+    columns, selects = _plan_columns(headers, sample, remembered, {c.value for c in choices})
+    form = column_map_form(selects, choices)
+
+    chosen = {c["header"]: form[c["field"]].data for c in columns if c["field"]}
+    mapped = intake.map_headers(headers, {**remembered, **chosen})
+    problem = _header_problem(mapped, vertical)
+    if form.validate_on_submit() and problem is None:
+        if chosen:
+            services.remember_column_map(user=current_user, column_map=chosen)
+        with open(staged["path"], "rb") as stream:
+            batch = services.create_csv_batch(
+                user=current_user,
+                stream=stream,
+                filename=staged["filename"],
+                vertical=staged["vertical"],
+                price_cents=staged["price_cents"],
+                max_sales=staged["max_sales"],
+                name=staged["name"],
+                column_map=services.seller_account(current_user.organization_id).column_map,
+            )
+        _unstage(token)
+        return redirect(url_for(".batch", batch_id=batch.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "marketplace/map_columns.html",
+        form=form,
+        token=token,
+        staged=staged,
+        vertical=vertical,
+        columns=columns,
+        headers=headers,
+        sample=sample,
+        required=intake.required_columns(vertical),
+        missing=_missing_columns(mapped, vertical),
+        problem=problem,
+        refused=status == 422,
+    ), status
+
+
+# --- one batch -----------------------------------------------------------------------------------
+
+
+@bp.get("/seller/batches/<int:batch_id>")
+@seller_or_admin
+def batch(batch_id):
+    batch = services.get_batch_for(user=current_user, batch_id=batch_id)
+    page = _page_of(
+        queries.list_rejections(batch_id=batch.id),
+        [(BatchRejection.row_number, False), (BatchRejection.id, False)],
+    )
+    return render_template(
+        "marketplace/batch.html",
+        batch=batch,
+        view=queries.describe_batch(batch),
+        rejections=page["items"],
+        next_cursor=page["next_cursor"],
+        cursor=request.args.get("cursor"),
+    )
+
+
+@bp.get("/seller/batches/<int:batch_id>/status.json")
+@seller_or_admin
+def batch_status(batch_id):
+    batch = services.get_batch_for(user=current_user, batch_id=batch_id)
+    response = jsonify(BatchSchema().dump(queries.describe_batch(batch)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/seller/batches/<int:batch_id>/rejections.csv")
+@seller_or_admin
+def rejections_csv(batch_id):
+    batch = services.get_batch_for(user=current_user, batch_id=batch_id)
+    rows = db.session.execute(
+        queries.list_rejections(batch_id=batch.id)
+        .with_only_columns(
+            BatchRejection.row_number,
+            BatchRejection.field,
+            BatchRejection.code,
+            BatchRejection.message,
+        )
+        .order_by(BatchRejection.row_number, BatchRejection.id)
+        .execution_options(yield_per=2000)
+    )
+    return csv_response(
+        ["row", "field", "code", "message"], rows, f"batch-{batch.id}-rejections.csv"
+    )
+
+
+@bp.get("/seller/batches/<int:batch_id>/leads")
+@seller_or_admin
+def batch_leads(batch_id):
+    batch = services.get_batch_for(user=current_user, batch_id=batch_id)
+    page = _page_of(queries.list_batch_leads(batch_id=batch.id), [(Lead.id, False)])
+    return render_template(
+        "marketplace/batch_leads.html",
+        batch=batch,
+        leads=page["items"],
+        next_cursor=page["next_cursor"],
+        cursor=request.args.get("cursor"),
+    )
+
+
+# --- navigation and dashboard ------------------------------------------------------------------
+
+
+def batches_card(user):
+    """The seller dashboard's card: how many batches, how many leads accepted."""
+    listed = queries.list_batches(seller_id=user.organization_id).subquery()
+    count, accepted = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(listed.c.accepted_count), 0))
+    ).one()
+    body = (
+        f"{count:,} batch{'' if count == 1 else 'es'}, "
+        f"{accepted:,} lead{'' if accepted == 1 else 's'} accepted"
+    )
+    return ("Batches", body, url_for("marketplace.batches"))
+
+
+# create_app may run several times in one process (tests): register each entry once.
+for _link in (("Batches", "marketplace.batches"), ("Upload", "marketplace.new_batch")):
+    if _link not in NAV_LINKS["seller"]:
+        NAV_LINKS["seller"].append(_link)
+if not any(
+    getattr(card, "__module__", None) == __name__
+    and getattr(card, "__name__", None) == batches_card.__name__
+    for card in DASHBOARD_CARDS["seller"]
+):
+    DASHBOARD_CARDS["seller"].append(batches_card)
