@@ -15,6 +15,11 @@ from email_validator import EmailNotValidError, validate_email
 
 from verification.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
 
+try:
+    from phonenumbers.phonenumberutil import _number_type_helper
+except ImportError:  # a phonenumbers release without it: number_type alone still gives the answer
+    _number_type_helper = None
+
 logger = logging.getLogger(__name__)
 
 # phonenumbers recompiles its metadata patterns through re's 512-entry cache, which thrashes once
@@ -174,7 +179,8 @@ _PLACEHOLDER_WORDS = frozenset(
 )  # fmt: skip
 # "n/a" spelled with punctuation; bare "Na" is a real Korean surname and Chinese given name.
 _PLACEHOLDER_LITERALS = frozenset({"n/a", "n.a.", "n.a", "n\\a", "#n/a", "-", "--", "."})
-_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+# Keyboard rows and the alphabet: runs of four or more along them are typed, not names.
+_TYPED_RUNS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
 # Shorter runs only where they are not names: "yui" (Japanese) and "tre" are real given names.
 _KEYBOARD_TRIGRAMS = frozenset(
     {"qwe", "wer", "ert", "asd", "sdf", "dfg", "fgh", "ghj", "hjk", "jkl", "zxc", "xcv", "cvb"}
@@ -321,18 +327,16 @@ def _check(raw: object, ctx: CheckContext, values: dict, rejections: list[Reject
         reject(Rejection("captured_at", "required", "captured_at is required"))
     elif captured is not _INVALID:
         values["captured_at"] = captured
-        if captured > now + CLOCK_SKEW:
-            reject(
-                Rejection("captured_at", "future_date", _future_message("captured_at", captured))
-            )
-        elif captured < now - timedelta(days=ctx.max_age_days):
+        if captured - now > CLOCK_SKEW:
+            message = _future_message("captured_at", captured)
+            reject(Rejection("captured_at", "future_date", message))
+        elif now - captured > timedelta(days=ctx.max_age_days):
             message = (
                 f"captured_at {captured.isoformat()} is older than the maximum lead age "
                 f"of {ctx.max_age_days} days"
             )
-            reject(
-                Rejection("captured_at", "too_old", message, {"max_age_days": ctx.max_age_days})
-            )
+            details = {"max_age_days": ctx.max_age_days}
+            reject(Rejection("captured_at", "too_old", message, details))
 
     _check_consent(src, captured, now, values, rejections)
     _check_qualification(src, values, rejections)
@@ -344,6 +348,8 @@ def _check(raw: object, ctx: CheckContext, values: dict, rejections: list[Reject
 
 def _with_canonical_keys(raw: Mapping, extra: dict, rejections: list[Rejection]) -> Mapping:
     """Map loosely spelled canonical keys ("First Name") to their columns; others go to extra."""
+    if _COLUMN_SET.issuperset(raw):
+        return raw  # the usual case once intake has mapped the header, settled at C speed
     aliases: dict | None = None
     for key in raw:
         if key in _COLUMN_SET:
@@ -385,8 +391,8 @@ def _extra_value(column: str, value: object, rejections: list[Rejection]) -> str
     if len(text) > MAX_VALUE_LENGTH:
         rejections.append(_too_long(column, text, MAX_VALUE_LENGTH))
         return None
-    if "\x00" in text:
-        rejections.append(_nul(column))
+    if "\x00" in text or (not text.isascii() and not _encodable(text)):
+        rejections.append(_unstorable(column))
         return None
     return text
 
@@ -414,21 +420,34 @@ def _has_column_value(column: str, values: dict) -> bool:
 
 def _text(column: str, value: object, rejections: list[Rejection], limit: int = MAX_VALUE_LENGTH):
     """The trimmed string, None when empty or absent, _INVALID after recording a rejection."""
-    if value is None:
+    if value.__class__ is str:
+        value = value.strip()
+        if len(value) <= limit and "\x00" not in value and (value.isascii() or _encodable(value)):
+            return value or None
+    elif value is None:
         return None
-    if not isinstance(value, str):
+    elif not isinstance(value, str):
         rejections.append(_wrong_type(column, value, "text"))
         return _INVALID
-    value = value.strip()
-    if not value:
-        return None
+    else:
+        value = str(value).strip()  # a str subclass: store a plain str
+        if not value:
+            return None
     if len(value) > limit:
         rejections.append(_too_long(column, value, limit))
-        return _INVALID
-    if "\x00" in value:
-        rejections.append(_nul(column))
-        return _INVALID
-    return value
+    elif "\x00" in value or not _encodable(value):
+        rejections.append(_unstorable(column))
+    else:
+        return value or None
+    return _INVALID
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False  # a lone surrogate, from a JSON "\ud800" escape
+    return True
 
 
 def _optional_text(column: str, value: object, rejections: list[Rejection]) -> str | None:
@@ -455,9 +474,10 @@ def _too_long(column: str, value: str, limit: int) -> Rejection:
     return Rejection(column, "too_long", message, {"length": len(value), "max": limit})
 
 
-def _nul(column: str) -> Rejection:
-    # PostgreSQL text cannot hold NUL, so such a value could never be stored.
-    return Rejection(column, "invalid_value", f"{column} contains a NUL character")
+def _unstorable(column: str) -> Rejection:
+    # PostgreSQL text holds neither NUL nor unpaired surrogates, so the value could not be stored.
+    message = f"{column} contains a NUL character or invalid Unicode"
+    return Rejection(column, "invalid_value", message)
 
 
 def _not_allowed(column: str, value: str, allowed: tuple[str, ...]) -> Rejection:
@@ -505,7 +525,7 @@ def _is_placeholder_unit(unit: str) -> bool:
         return True
     if len(unit) < 4 or not unit.isascii():
         return False
-    return any(unit in row or unit in row[::-1] for row in _KEYBOARD_ROWS)
+    return any(unit in row or unit in row[::-1] for row in _TYPED_RUNS)
 
 
 # -- email ----------------------------------------------------------------------------------
@@ -615,9 +635,7 @@ def _check_phone(
         reason = _PARSE_ERRORS.get(exc.error_type, "is not a phone number")
         rejections.append(Rejection("phone", "invalid_phone", f"phone {_show(phone)} {reason}"))
         return
-    # number_type is UNKNOWN exactly when is_valid_number is False (both match the region's
-    # patterns), so one call answers both at half the cost.
-    number_type = phonenumbers.number_type(parsed)
+    number_type = _number_type(parsed, region)
     if number_type == phonenumbers.PhoneNumberType.UNKNOWN:
         where = f" for {region}" if region else ""
         message = f"phone {_show(phone)} is not a valid number{where}"
@@ -634,6 +652,36 @@ def _check_phone(
     if e164 in ctx.suppressed_phones:
         message = f"phone {_show(e164)} is on the suppression list"
         rejections.append(Rejection("phone", "suppressed", message))
+
+
+def _number_type(parsed: phonenumbers.PhoneNumber, region: str | None) -> int:
+    """phonenumbers.number_type, which is UNKNOWN exactly when is_valid_number is False.
+
+    For a calling code shared by several regions (+1, +44, +7...) number_type first finds the
+    region by classifying the number against each region in turn, then classifies it again.
+    When the lead's country is the code's main region, the first classification is the answer.
+    """
+    metadata = _main_region_metadata(region)
+    if metadata is not None and parsed.country_code == metadata.country_code:
+        nsn = phonenumbers.national_significant_number(parsed)
+        number_type = _number_type_helper(nsn, metadata)
+        if number_type != phonenumbers.PhoneNumberType.UNKNOWN:
+            return number_type
+    return phonenumbers.number_type(parsed)
+
+
+@lru_cache(maxsize=512)
+def _main_region_metadata(region: str | None) -> phonenumbers.PhoneMetadata | None:
+    """The region's metadata when region_code_for_number would classify against it first."""
+    if region is None or _number_type_helper is None:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.leading_digits is not None:
+        return None
+    if phonenumbers.region_code_for_country_code(metadata.country_code) != region:
+        return None
+    shared = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())) > 1
+    return metadata if shared else None
 
 
 def _looked_up_type(lookup: Callable[[str], str | None], e164: str) -> str | None:
@@ -694,13 +742,11 @@ def _check_consent(
         reject(Rejection("consented_at", "consent_missing", "consented_at is missing"))
     elif consented is not _INVALID:
         values["consented_at"] = consented
-        if consented > now + CLOCK_SKEW:
-            reject(
-                Rejection(
-                    "consented_at", "future_date", _future_message("consented_at", consented)
-                )
-            )
-        elif isinstance(captured, datetime) and consented > captured + CONSENT_GRACE:
+        if consented - now > CLOCK_SKEW:
+            message = _future_message("consented_at", consented)
+            reject(Rejection("consented_at", "future_date", message))
+        # A difference, not captured + 1 day, which overflows for a capture in year 9999.
+        elif isinstance(captured, datetime) and consented - captured > CONSENT_GRACE:
             message = (
                 f"consented_at {consented.isoformat()} is more than a day after "
                 f"captured_at {captured.isoformat()}"
@@ -714,11 +760,8 @@ def _check_consent(
                 ip if _CANONICAL_IPV4.fullmatch(ip) else ipaddress.ip_address(ip).compressed
             )
         except ValueError:
-            reject(
-                Rejection(
-                    "consent_ip", "invalid_value", f"consent_ip {_show(ip)} is not an IP address"
-                )
-            )
+            message = f"consent_ip {_show(ip)} is not an IP address"
+            reject(Rejection("consent_ip", "invalid_value", message))
 
     # Buyers open these as links: only web addresses, never javascript: or data: URLs.
     url = _text("consent_url", src.get("consent_url"), rejections)
@@ -726,13 +769,8 @@ def _check_consent(
         if _URL.fullmatch(url):
             values["consent_url"] = url
         else:
-            reject(
-                Rejection(
-                    "consent_url",
-                    "invalid_value",
-                    f"consent_url {_show(url)} is not an http(s) URL",
-                )
-            )
+            message = f"consent_url {_show(url)} is not an http(s) URL"
+            reject(Rejection("consent_url", "invalid_value", message))
 
     certificate = _text("consent_certificate", src.get("consent_certificate"), rejections)
     if certificate is not None and certificate is not _INVALID:

@@ -76,4 +76,5 @@ def qualify(values: dict, *, bant_override: dict | None = None) -> dict:
 
 
 def _given(text: object) -> bool:
-    return isinstance(text, str) and bool(text.strip())
+    # Checked values are trimmed, so any non-empty string is an answer.
+    return text.__class__ is str and text != ""
