@@ -119,18 +119,10 @@ def list_rejections(args, batch_id):
     batch = services.get_batch_for(user=current_api_user(), batch_id=batch_id)
     stmt = queries.list_rejections(batch_id=batch.id)
     if args["format"] == "csv":
-        rows = db.session.execute(
-            stmt.with_only_columns(
-                BatchRejection.row_number,
-                BatchRejection.field,
-                BatchRejection.code,
-                BatchRejection.message,
-            )
-            .order_by(BatchRejection.row_number, BatchRejection.id)
-            .execution_options(yield_per=2000)
-        )
         return csv_response(
-            ["row", "field", "code", "message"], rows, f"batch-{batch.id}-rejections.csv"
+            queries.REJECTION_CSV_HEADER,
+            queries.iter_rejection_rows(batch_id=batch.id),
+            f"batch-{batch.id}-rejections.csv",
         )
     return paginate(
         db.session,

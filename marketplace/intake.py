@@ -22,15 +22,15 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from itertools import islice
 from pathlib import Path
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import JSON, insert, or_, select, update
 
-from app.db import utcnow
+from app.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.settings import get_settings
 from marketplace.models import (
@@ -322,55 +322,97 @@ def derive(values: dict) -> dict:
     return row
 
 
-def check_chunk(chunk: list, ctx: CheckContext | None = None) -> list[tuple]:
-    """Check and derive a chunk of rows: ``(row_number, lead_values | None, rejections)``.
+# Columns a batch sets for all its leads; the rest come from the row.
+_BATCH_COLUMNS = (
+    "batch_id", "seller_id", "vertical_id", "status", "is_paused", "price_cents", "currency",
+    "max_sales", "sales_count", "created_at", "listed_at",
+)  # fmt: skip
+_LEAD_VALUE_COLUMNS = frozenset(c.key for c in Lead.__table__.columns) - {
+    "id", "row_number", *_BATCH_COLUMNS,
+}  # fmt: skip
+INSERT_COLUMNS = tuple(c.key for c in Lead.__table__.columns if c.key != "id")
+_JSON_COLUMNS = frozenset(c.key for c in Lead.__table__.columns if isinstance(c.type, JSON))
+_TIME_COLUMNS = frozenset(c.key for c in Lead.__table__.columns if isinstance(c.type, UTCDateTime))
+
+
+@dataclass(frozen=True)
+class LeadRowFormat:
+    """Builds the leads-table row tuple in the worker, ready for the driver's executemany.
+
+    Doing the type conversions here (JSON text, SQLite's datetime text) keeps the parent's
+    per-row work to de-duplication and one executemany per chunk.
+    """
+
+    constants: dict
+    sqlite: bool
+
+    @classmethod
+    def for_batch(cls, batch: Batch, *, now, dialect: str) -> LeadRowFormat:
+        constants = {
+            "batch_id": batch.id, "seller_id": batch.seller_id,
+            "vertical_id": batch.vertical_id, "status": "pending", "is_paused": False,
+            "price_cents": batch.price_cents, "currency": batch.currency,
+            "max_sales": batch.max_sales, "sales_count": 0, "created_at": now, "listed_at": None,
+        }  # fmt: skip
+        sqlite = dialect == "sqlite"
+        return cls({k: _convert(k, v, sqlite) for k, v in constants.items()}, sqlite)
+
+    def row(self, number: int, values: dict) -> tuple:
+        constants, sqlite = self.constants, self.sqlite
+        out = []
+        for column in INSERT_COLUMNS:
+            if column in constants:
+                out.append(constants[column])
+            elif column == "row_number":
+                out.append(number)
+            else:
+                out.append(_convert(column, values.get(column), sqlite))
+        return tuple(out)
+
+
+def _convert(column: str, value, sqlite: bool):
+    if value is None:
+        return None
+    if column in _JSON_COLUMNS:
+        return json.dumps(value)
+    if column in _TIME_COLUMNS:
+        value = value.astimezone(UTC)
+        # The text SQLAlchemy's SQLite DATETIME stores: naive UTC with microseconds.
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+    return value
+
+
+def check_chunk(
+    chunk: list, ctx: CheckContext | None = None, fmt: LeadRowFormat | None = None
+) -> list[tuple]:
+    """Check and derive rows: ``(row_number, email, phone, lead_row | None, rejections)``.
 
     Pure, so it runs in a worker process as well as inline.
     """
-    ctx = ctx or _WORKER_CTX
+    ctx = ctx or _WORKER_STATE["ctx"]
+    fmt = fmt or _WORKER_STATE["fmt"]
     out = []
     for number, raw in chunk:
         result = check_row(raw, ctx)
         if result.ok:
-            if result.values["email"]:
+            values = result.values
+            if values["email"]:
                 # Stored and matched lower-case, so Ann@x.com and ann@x.com are one person.
-                result.values["email"] = result.values["email"].lower()
-            out.append((number, derive(result.values), ()))
+                values["email"] = values["email"].lower()
+            row = fmt.row(number, derive(values))
+            out.append((number, values["email"], values["phone"], row, ()))
         else:
-            out.append(
-                (
-                    number,
-                    None,
-                    [(r.field, r.code, r.message, r.details) for r in result.rejections],
-                )
-            )
+            problems = [(r.field, r.code, r.message, r.details) for r in result.rejections]
+            out.append((number, None, None, None, problems))
     return out
 
 
-_WORKER_CTX: CheckContext | None = None
+_WORKER_STATE: dict = {"ctx": None, "fmt": None}
 
 
-def _init_worker(ctx: CheckContext) -> None:
-    global _WORKER_CTX
-    _WORKER_CTX = ctx
+def _init_worker(ctx: CheckContext, fmt: LeadRowFormat) -> None:
+    _WORKER_STATE.update(ctx=ctx, fmt=fmt)
     gc.disable()  # see process_batch
-
-
-_LEAD_VALUE_COLUMNS = frozenset(c.key for c in Lead.__table__.columns) - {
-    "id",
-    "batch_id",
-    "seller_id",
-    "vertical_id",
-    "row_number",
-    "status",
-    "is_paused",
-    "price_cents",
-    "currency",
-    "max_sales",
-    "sales_count",
-    "created_at",
-    "listed_at",
-}
 
 
 class ProcessingConflict(Exception):
@@ -379,13 +421,12 @@ class ProcessingConflict(Exception):
 
 def _store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None:
     """De-duplicate a checked chunk against stored leads and insert it with the counters."""
-    now = utcnow()
     rejections: list[dict] = []
     rejected = 0
     accepted_rows = []
-    for number, values, problems in checked:
-        if values is not None:
-            accepted_rows.append((number, values))
+    for number, email, phone, row, problems in checked:
+        if row is not None:
+            accepted_rows.append((number, email, phone, row))
         else:
             rejected += 1
             rejections.extend(
@@ -400,12 +441,11 @@ def _store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None
                 for field, code, message, details in problems
             )
 
-    emails = {v["email"] for _, v in accepted_rows if v["email"]}
-    phones = {v["phone"] for _, v in accepted_rows if v["phone"]}
+    emails = {email for _, email, _, _ in accepted_rows if email}
+    phones = {phone for _, _, phone, _ in accepted_rows if phone}
     by_email, by_phone = _existing_matches(batch, emails, phones, lookback_days)
     leads, duplicates = [], 0
-    for number, values in accepted_rows:
-        email, phone = values["email"], values["phone"]
+    for number, email, phone, row in accepted_rows:
         match = None
         if email and email in by_email:
             match = ("email", email, by_email[email])
@@ -420,25 +460,11 @@ def _store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None
             by_email[email] = number
         if phone:
             by_phone[phone] = number
-        values.update(
-            batch_id=batch.id,
-            seller_id=batch.seller_id,
-            vertical_id=batch.vertical_id,
-            row_number=number,
-            status="pending",
-            is_paused=False,
-            price_cents=batch.price_cents,
-            currency=batch.currency,
-            max_sales=batch.max_sales,
-            sales_count=0,
-            created_at=now,
-            listed_at=None,
-        )
-        leads.append(values)
+        leads.append(row)
 
     connection = db.session.connection()
     if leads:
-        connection.execute(insert(Lead), leads)
+        connection.exec_driver_sql(_insert_sql(connection.dialect), leads)
     if rejections:
         connection.execute(insert(BatchRejection), rejections)
     start = batch.processed_rows
@@ -456,6 +482,12 @@ def _store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None
         raise ProcessingConflict(f"batch {batch.id} was advanced by another run")
 
 
+def _insert_sql(dialect) -> str:
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(INSERT_COLUMNS)
+    return f"INSERT INTO leads ({columns}) VALUES ({', '.join([mark] * len(INSERT_COLUMNS))})"
+
+
 def _pool_size(total_rows: int) -> int:
     """Worker processes for checking: none for small files or inside a daemonic worker."""
     configured = current_app.config.get("INTAKE_WORKERS")
@@ -465,16 +497,18 @@ def _pool_size(total_rows: int) -> int:
     return workers
 
 
-def _checked_chunks(rows: Iterator, ctx: CheckContext, workers: int) -> Iterator[list[tuple]]:
+def _checked_chunks(
+    rows: Iterator, ctx: CheckContext, fmt: LeadRowFormat, workers: int
+) -> Iterator[list[tuple]]:
     """Checked chunks in file order; with workers, checking runs ahead of the database work."""
     chunks = iter(lambda: list(islice(rows, CHUNK_ROWS)), [])
     if not workers:
         for chunk in chunks:
-            yield check_chunk(chunk, ctx)
+            yield check_chunk(chunk, ctx, fmt)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ctx,)
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(ctx, fmt)
     ) as pool:
         pending: deque = deque()
         for chunk in chunks:
@@ -535,7 +569,8 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for checked in _checked_chunks(rows, ctx, workers):
+        fmt = LeadRowFormat.for_batch(batch, now=utcnow(), dialect=db.engine.dialect.name)
+        for checked in _checked_chunks(rows, ctx, fmt, workers):
             _store_chunk(batch, checked, lookback_days)
             session.commit()
             session.refresh(batch)

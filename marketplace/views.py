@@ -287,19 +287,10 @@ def batch_status(batch_id):
 @seller_or_admin
 def rejections_csv(batch_id):
     batch = services.get_batch_for(user=current_user, batch_id=batch_id)
-    rows = db.session.execute(
-        queries.list_rejections(batch_id=batch.id)
-        .with_only_columns(
-            BatchRejection.row_number,
-            BatchRejection.field,
-            BatchRejection.code,
-            BatchRejection.message,
-        )
-        .order_by(BatchRejection.row_number, BatchRejection.id)
-        .execution_options(yield_per=2000)
-    )
     return csv_response(
-        ["row", "field", "code", "message"], rows, f"batch-{batch.id}-rejections.csv"
+        queries.REJECTION_CSV_HEADER,
+        queries.iter_rejection_rows(batch_id=batch.id),
+        f"batch-{batch.id}-rejections.csv",
     )
 
 

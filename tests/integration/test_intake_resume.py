@@ -78,10 +78,11 @@ def test_an_unexpected_error_fails_the_batch_clearly(monkeypatch, queued):
 def test_two_runs_never_count_a_chunk_twice(queued):
     """A second run that starts from a stale processed_rows stops instead of re-inserting."""
     batch = db.session.get(Batch, queued)
-    first = intake.check_chunk(
-        list(intake.iter_rows(batch, intake.inspect_source(batch).headers, 0))[:10],
-        intake.CheckContext(now=batch.created_at),
+    rows = list(intake.iter_rows(batch, intake.inspect_source(batch).headers, 0))[:10]
+    fmt = intake.LeadRowFormat.for_batch(
+        batch, now=batch.created_at, dialect=db.engine.dialect.name
     )
+    first = intake.check_chunk(rows, intake.CheckContext(now=batch.created_at), fmt)
     intake._store_chunk(batch, first, 90)
     db.session.commit()
     stale = db.session.get(Batch, queued)
