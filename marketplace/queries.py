@@ -131,3 +131,168 @@ def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
             "rejections": url_for("market.list_rejections", batch_id=batch.id),
         },
     }
+
+
+# --- used by verification --------------------------------------------------------------------
+# Reads the spot-check workflow and the quality figures need from the market's tables, as
+# set-based aggregates (one grouped query each, never a loop over leads).
+
+from datetime import datetime  # noqa: E402
+
+from sqlalchemy import Date, cast, func  # noqa: E402
+
+from app.extensions import db  # noqa: E402
+from marketplace.models import SellerAccount  # noqa: E402
+
+# Batches whose intake has finished: their rows count towards the seller's figures.
+FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
+
+
+def get_batch(batch_id: int) -> Batch | None:
+    return db.session.get(Batch, batch_id)
+
+
+def get_lead(lead_id: int) -> Lead | None:
+    return db.session.get(Lead, lead_id)
+
+
+def lead_values(lead: Lead) -> dict:
+    """A stored lead as a dict of its column values: the input of check_row, qualify, score."""
+    values = {column.key: getattr(lead, column.key) for column in Lead.__table__.columns}
+    values["interest_signals"] = list(values.get("interest_signals") or [])
+    values["extra"] = dict(values.get("extra") or {})
+    return values
+
+
+def pending_lead_ids(*, batch_id: int) -> list[int]:
+    """The lot a batch's sample is drawn from: its accepted leads, in id order."""
+    stmt = (
+        select(Lead.id)
+        .where(Lead.batch_id == batch_id, Lead.status == "pending")
+        .order_by(Lead.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def list_batch_ids(*, status: str, seller_id: int | None = None) -> list[int]:
+    stmt = select(Batch.id).where(Batch.status == status).order_by(Batch.id)
+    if seller_id is not None:
+        stmt = stmt.where(Batch.seller_id == seller_id)
+    return list(db.session.scalars(stmt))
+
+
+def get_seller_accounts(organization_ids=None) -> dict[int, SellerAccount]:
+    stmt = select(SellerAccount)
+    if organization_ids is not None:
+        stmt = stmt.where(SellerAccount.organization_id.in_(list(organization_ids)))
+    return {account.organization_id: account for account in db.session.scalars(stmt)}
+
+
+def intake_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:
+    """Per seller: data rows uploaded and rows rejected by the automatic checks.
+
+    ``leads_submitted`` counts every data row of a batch whose intake finished (accepted,
+    rejected and duplicates); ``leads_rejected`` the rows the checks rejected, duplicates apart.
+    With ``since``, only batches uploaded since then count.
+    """
+    stmt = (
+        select(
+            Batch.seller_id,
+            func.sum(Batch.accepted_count + Batch.rejected_count + Batch.duplicate_count),
+            func.sum(Batch.rejected_count),
+        )
+        .where(Batch.status.in_(FINISHED_BATCH_STATUSES))
+        .group_by(Batch.seller_id)
+    )
+    if seller_ids is not None:
+        stmt = stmt.where(Batch.seller_id.in_(list(seller_ids)))
+    if since is not None:
+        stmt = stmt.where(Batch.created_at >= since)
+    return {
+        seller_id: {"leads_submitted": int(rows or 0), "leads_rejected": int(rejected or 0)}
+        for seller_id, rows, rejected in db.session.execute(stmt)
+    }
+
+
+def sales_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, int]:
+    """Per seller: lead sales, each sale of a shared lead counted (the sum of sales_count).
+
+    Until purchases exist there is no sale date: the window counts sales of leads listed since
+    then. The purchases issue should replace the window with the purchases' own dates.
+    """
+    stmt = select(Lead.seller_id, func.sum(Lead.sales_count)).group_by(Lead.seller_id)
+    if seller_ids is not None:
+        stmt = stmt.where(Lead.seller_id.in_(list(seller_ids)))
+    if since is not None:
+        stmt = stmt.where(Lead.listed_at >= since)
+    return {seller_id: int(sold or 0) for seller_id, sold in db.session.execute(stmt)}
+
+
+def week_start(column):
+    """A SQL expression for the Monday (UTC) of the week a timestamp falls in, as a date.
+
+    SQLite stores our timestamps as naive UTC text; PostgreSQL as timestamptz, which is turned
+    to UTC first so the session's time zone cannot move a week boundary.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
+    # 'weekday 0' moves forward to the next Sunday (or stays on one); 6 days back is Monday.
+    return func.date(column, "weekday 0", "-6 days")
+
+
+def weekly_intake_counts(*, seller_id: int, since: datetime) -> dict[str, dict]:
+    """Rows uploaded and rejected per week (ISO date of its Monday) since a moment."""
+    week = week_start(Batch.created_at).label("week")
+    stmt = (
+        select(
+            week,
+            func.sum(Batch.accepted_count + Batch.rejected_count + Batch.duplicate_count),
+            func.sum(Batch.rejected_count),
+        )
+        .where(
+            Batch.seller_id == seller_id,
+            Batch.status.in_(FINISHED_BATCH_STATUSES),
+            Batch.created_at >= since,
+        )
+        .group_by(week)
+    )
+    return {
+        str(when): {"leads_submitted": int(rows or 0), "leads_rejected": int(rejected or 0)}
+        for when, rows, rejected in db.session.execute(stmt)
+    }
+
+
+def seller_batches(*, seller_id: int, limit: int = 100) -> list[Batch]:
+    """A seller's latest batches, newest first."""
+    stmt = select(Batch).where(Batch.seller_id == seller_id).order_by(Batch.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def suppressed_values(*, email: str | None, phone: str | None) -> tuple[set, set]:
+    """(emails, phones) of the suppression list matching these values: a re-check's context."""
+    from sqlalchemy import and_, or_
+
+    from marketplace.models import Suppression
+
+    conditions = []
+    if email:
+        conditions.append(and_(Suppression.kind == "email", Suppression.value == email.lower()))
+    if phone:
+        conditions.append(and_(Suppression.kind == "phone", Suppression.value == phone))
+    emails, phones = set(), set()
+    if conditions:
+        for kind, value in db.session.execute(
+            select(Suppression.kind, Suppression.value).where(or_(*conditions))
+        ):
+            (emails if kind == "email" else phones).add(value)
+    return emails, phones
+
+
+def count_sellers_on_hold() -> int:
+    stmt = select(func.count()).where(SellerAccount.is_on_hold.is_(True))
+    return int(db.session.scalar(stmt.select_from(SellerAccount)) or 0)
+
+
+def lead_ids_of_batch(*, batch_id: int) -> list[int]:
+    """Every lead id of a batch, whatever its status (re-drawing a recorded sample)."""
+    return list(db.session.scalars(select(Lead.id).where(Lead.batch_id == batch_id)))

@@ -1,1 +1,25 @@
 """Verification: automatic checks, scoring, sampling, spot-checks and quality figures."""
+
+
+def init_app(app, api) -> None:
+    from app.demo import register_demo_step
+    from app.extensions import csrf
+    from app.tasks import register_task_module
+    from marketplace.intake import batch_processed
+    from verification import models  # noqa: F401  (tables known to migrations)
+    from verification.api import blp
+    from verification.cli import demo_step, verification_cli
+    from verification.services import on_batch_processed
+    from verification.tasks import SCHEDULE
+    from verification.views import bp, register_navigation
+
+    api.register_blueprint(blp)
+    # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
+    csrf.exempt(blp)
+    app.register_blueprint(bp)
+    register_navigation()
+    # Intake sends this once a batch is in spot_check or held; connecting twice is a no-op.
+    batch_processed.connect(on_batch_processed)
+    register_task_module("verification.tasks", SCHEDULE)
+    register_demo_step(demo_step)
+    app.cli.add_command(verification_cli)

@@ -87,7 +87,9 @@ def test_seller_uploads_maps_a_column_and_follows_the_batch(page, tmp_path):
     expect(page.locator(".batch-progress")).to_contain_text("300 of 300 rows processed")
     expect(page.locator("[data-count=accepted]")).to_have_text("296")
     expect(page.locator("[data-count=rejected]")).to_have_text("4")
-    expect(page.get_by_text("Waiting for spot-check")).to_be_visible()
+    # Verification drew the sample at once: 296 accepted rows, code H, n = 50, Ac 3, Re 4.
+    expect(page.locator(".spot-check")).to_contain_text("Sample size")
+    expect(page.locator(".spot-check .stat-value").first).to_have_text("50")
     rejections = page.locator(".rejections-table tbody tr")
     expect(rejections).to_have_count(len(BAD_ROWS))
     assert [int(r) for r in rejections.locator("td:first-child").all_inner_texts()] == sorted(
@@ -128,5 +130,5 @@ def test_batch_page_follows_processing_and_reloads_when_it_ends(page, tmp_path):
     expect(page.locator("[data-field=processed]")).to_have_text("225")
     expect(page.locator("[data-count=accepted]")).to_have_text("200")
     set_batch(status="spot_check", processed_rows=300, accepted_count=296)
-    expect(page.get_by_text("Waiting for spot-check")).to_be_visible()
+    expect(page.locator(".spot-check")).to_contain_text("Sample size")
     expect(bar).to_have_attribute("style", "width: 100%")

@@ -323,7 +323,8 @@ def test_batch_page_shows_progress_counts_and_rejections(client, seller):
         "sold": "0",
     }
     assert "$1,234.56 per lead" in page and "up to 4 buyers" in page
-    assert "Waiting for spot-check" in page
+    # Verification drew the sample at once: 4 accepted rows are inspected whole (n = 4, 0/1).
+    assert '<div class="stat-label">Sample size</div><div class="stat-value">4<' in page
     assert "invalid_country" in page and "duplicate_in_batch" in page
     assert "Download rejections (CSV)" in page
     assert "js/batch.js" not in page  # nothing to poll once processing is over

@@ -1,0 +1,474 @@
+"""Web pages of verification: the spot-check queue, the sellers table, quality pages."""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+import phonenumbers
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.api import paginate
+from app.db import utcnow
+from app.extensions import db
+from app.settings import get_settings
+from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from marketplace import queries as market
+from verification import queries, services
+from verification.forms import BANT_LABELS, OUTCOME_LABELS, HoldForm, SpotCheckForm
+from verification.quality import QUALITY_SCORE_FORMULA, QUALITY_WEIGHTS
+from verification.sampling import CODE_LETTERS_LEVEL_II, INSPECTIONS, plan_for
+from verification.schemas import call_script
+from verification.switching import (
+    ACCEPTED_TO_REDUCE,
+    ACCEPTED_TO_RELAX,
+    NORMAL_WINDOW,
+    REJECTIONS_TO_HOLD,
+    REJECTIONS_TO_TIGHTEN,
+)
+
+bp = Blueprint("verification", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+
+# Rates on the quality pages: (key, label, what it counts).
+RATE_ROWS = (
+    (
+        "rejection_rate",
+        "Rows rejected by the automatic checks",
+        "leads_rejected",
+        "leads_submitted",
+    ),
+    (
+        "batch_rejection_rate",
+        "Batches rejected at spot-check",
+        "batches_rejected",
+        "batches_inspected",
+    ),
+    ("dispute_rate", "Sales disputed by buyers", "disputes", "leads_sold"),
+    ("upheld_dispute_rate", "Sales with an upheld dispute", "disputes_upheld", "leads_sold"),
+    ("won_rate", "Buyer outcomes that were won deals", "outcomes_won", "outcomes_recorded"),
+)
+# Lines of the weekly chart: (key, label, css class).
+CHART_SERIES = (
+    ("rejection_rate", "Rows rejected by checks", "series-a"),
+    ("batch_rejection_rate", "Batches rejected at spot-check", "series-b"),
+)
+SELLER_COLUMNS = (
+    ("name", "Seller"),
+    ("status", "Status"),
+    ("quality_score", "Score"),
+    ("inspection_level", "Inspection"),
+    ("leads_submitted", "Rows"),
+    ("rejection_rate", "Rows rejected"),
+    ("batches_inspected", "Batches inspected"),
+    ("batch_rejection_rate", "Batches rejected"),
+    ("leads_sold", "Sold"),
+    ("dispute_rate", "Disputed"),
+    ("upheld_dispute_rate", "Upheld"),
+    ("won_rate", "Won"),
+)
+
+
+def role_required(*roles: str):
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+admin_only = role_required("admin")
+seller_only = role_required("seller")
+
+
+@bp.app_template_filter("phone")
+def phone_display(value: str | None) -> str:
+    """E.164 as people read it: +1 415-200-1000."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@bp.app_template_filter("pct")
+def percent(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:.{digits}f}%"
+
+
+# --- the spot-check queue ------------------------------------------------------------------------
+
+
+@bp.get("/admin/spot-checks")
+@admin_only
+def queue():
+    batch_id = request.args.get("batch_id", type=int)
+    page = paginate(
+        db.session,
+        queries.list_items(status="pending", batch_id=batch_id),
+        order=queries.QUEUE_ORDER,
+        cursor=request.args.get("cursor") or None,
+        limit=PAGE_SIZE,
+    )
+    items = page["items"]
+    checks = queries.spot_checks_for({item.batch_id for item in items})
+    sellers = queries.seller_names({item.batch.seller_id for item in items})
+    return render_template(
+        "verification/queue.html",
+        items=items,
+        checks=checks,
+        sellers=sellers,
+        summary=queries.queue_summary(),
+        batch_id=batch_id,
+        next_cursor=page["next_cursor"],
+        cursor=request.args.get("cursor"),
+    )
+
+
+@bp.route("/admin/spot-checks/<int:item_id>", methods=["GET", "POST"])
+@admin_only
+def item(item_id):
+    found = queries.get_item(item_id)
+    if found is None:
+        abort(404)
+    form = SpotCheckForm()
+    status = 200
+    if found.status == "pending" and form.validate_on_submit():
+        try:
+            services.record_outcome(
+                actor=current_user,
+                item_id=found.id,
+                outcome=form.outcome.data,
+                note=form.note.data,
+                answers=form.answers(),
+            )
+        except (services.AlreadyRecorded, services.NotNeeded) as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for(".item", item_id=found.id))
+        batch = market.get_batch(found.batch_id)
+        flash(_recorded_message(form.outcome.data, batch), _flash_kind(batch.status))
+        following = queries.next_pending_item(after_batch_id=found.batch_id)
+        if following is None:
+            return redirect(url_for(".queue"))
+        return redirect(url_for(".item", item_id=following.id))
+    if form.is_submitted() and found.status == "pending":
+        status = 422
+    elif form.is_submitted():
+        flash(services.AlreadyRecorded.message, "warning")
+    check = queries.get_spot_check(found.batch_id)
+    return render_template(
+        "verification/item.html",
+        item=found,
+        lead=found.lead,
+        batch=found.batch,
+        check=check,
+        seller=queries.get_seller(found.batch.seller_id),
+        script=call_script(found),
+        form=form,
+        bant_fields=list(BANT_LABELS),
+        outcome_labels=OUTCOME_LABELS,
+    ), status
+
+
+def _recorded_message(outcome: str, batch) -> str:
+    figures = batch.decision or {}
+    if batch.status == "listed":
+        return f"Recorded. Batch #{batch.id} passed its spot-check and is listed."
+    if batch.status == "rejected":
+        return f"Recorded. Batch #{batch.id} failed its spot-check and is rejected."
+    return (
+        f"Recorded {outcome.replace('_', ' ')}. Batch #{batch.id}: "
+        f"{figures.get('inspected')} of {figures.get('sample_size')} inspected, "
+        f"{figures.get('defects')} defect{'s' * (figures.get('defects') != 1)} "
+        f"(rejected at {figures.get('reject_number')})."
+    )
+
+
+def _flash_kind(status: str) -> str:
+    return {"listed": "success", "rejected": "error"}.get(status, "info")
+
+
+# --- sellers (admin) -----------------------------------------------------------------------------
+
+
+def _sort_args() -> tuple[str, bool]:
+    sort = request.args.get("sort", "name")
+    if sort not in queries.SORTABLE:
+        sort = "name"
+    return sort, request.args.get("dir") == "desc"
+
+
+def _render_sellers(*, errors: dict | None = None, status: int = 200):
+    sort, descending = _sort_args()
+    return render_template(
+        "verification/sellers.html",
+        sellers=queries.sellers_with_quality(sort=sort, descending=descending),
+        columns=SELLER_COLUMNS,
+        sort=sort,
+        descending=descending,
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/admin/sellers")
+@admin_only
+def sellers():
+    return _render_sellers()
+
+
+def _hold_action(seller_id: int, action):
+    if queries.get_seller(seller_id) is None:
+        abort(404)
+    form = HoldForm()
+    if not form.validate_on_submit():
+        problems = [e for errors in form.errors.values() for e in errors]
+        return _render_sellers(errors={seller_id: problems}, status=422)
+    try:
+        seller = action(actor=current_user, seller_id=seller_id, note=form.note.data)
+    except (services.AlreadyOnHold, services.NotOnHold) as exc:
+        flash(exc.message, "warning")
+        return redirect(request.referrer or url_for(".sellers"))
+    done = "is on hold" if action is services.hold_seller else "is no longer on hold"
+    flash(f"{seller.name} {done}.", "success")
+    return redirect(_back_to_sellers())
+
+
+def _back_to_sellers() -> str:
+    target = request.form.get("next", "")
+    if target.startswith("/admin/sellers") and not target.startswith("//"):
+        return target
+    return url_for(".sellers")
+
+
+@bp.post("/admin/sellers/<int:seller_id>/hold")
+@admin_only
+def hold(seller_id):
+    return _hold_action(seller_id, services.hold_seller)
+
+
+@bp.post("/admin/sellers/<int:seller_id>/clear-hold")
+@admin_only
+def clear_hold(seller_id):
+    return _hold_action(seller_id, services.clear_hold)
+
+
+@bp.get("/admin/sellers/<int:seller_id>")
+@admin_only
+def seller_detail(seller_id):
+    seller = queries.get_seller(seller_id)
+    if seller is None:
+        abort(404)
+    return _render_quality(seller)
+
+
+# --- quality pages -------------------------------------------------------------------------------
+
+
+@bp.get("/seller/quality")
+@seller_only
+def seller_quality():
+    return _render_quality(current_user.organization)
+
+
+def _render_quality(seller):
+    figures = queries.seller_quality(seller.id)
+    counts = queries.seller_counts(seller.id)
+    weeks = queries.weekly_rates(seller.id)
+    return render_template(
+        "verification/quality.html",
+        seller=seller,
+        figures=figures,
+        counts=counts,
+        recent_counts=queries.seller_counts(seller.id, since=_window_start()),
+        rate_rows=RATE_ROWS,
+        chart=rate_chart(weeks),
+        weeks=weeks,
+        records=queries.inspection_records(seller.id),
+        account=market.get_seller_accounts([seller.id]).get(seller.id),
+        hold_form=HoldForm() if current_user.is_admin else None,
+    )
+
+
+def _window_start():
+    return utcnow() - timedelta(days=queries.WINDOW_DAYS)
+
+
+@bp.get("/quality")
+def about_quality():
+    """Public: how spot-checks sample batches and how the quality score is computed."""
+    aql = get_settings().aql
+    plans = []
+    for low, high, letter in CODE_LETTERS_LEVEL_II:
+        lot = high if high is not None else low
+        plans.append(
+            {
+                "low": low,
+                "high": high,
+                "letter": letter,
+                **{level: plan_for(lot, aql=aql, inspection=level) for level in INSPECTIONS},
+            }
+        )
+    return render_template(
+        "verification/about.html",
+        aql=aql,
+        plans=plans,
+        formula=QUALITY_SCORE_FORMULA,
+        weights=QUALITY_WEIGHTS,
+        rules={
+            "window": NORMAL_WINDOW,
+            "to_tighten": REJECTIONS_TO_TIGHTEN,
+            "to_relax": ACCEPTED_TO_RELAX,
+            "to_reduce": ACCEPTED_TO_REDUCE,
+            "to_hold": REJECTIONS_TO_HOLD,
+        },
+        upheld_limit=get_settings().upheld_dispute_limit_pct,
+        outcome_labels=OUTCOME_LABELS,
+    )
+
+
+# --- the weekly chart, drawn on the server as SVG ------------------------------------------------
+
+
+# (ceiling of the y axis, step between its ticks): the smallest that holds the data is used.
+_SCALES = ((0.05, 0.01), (0.1, 0.02), (0.2, 0.05), (0.25, 0.05), (0.5, 0.1), (1.0, 0.25))
+
+
+def _scale(value: float) -> tuple[float, float]:
+    for ceiling, step in _SCALES:
+        if value <= ceiling:
+            return ceiling, step
+    return _SCALES[-1]
+
+
+def rate_chart(weeks: list[dict], *, width: int = 960, height: int = 280) -> dict:
+    """Coordinates for an inline SVG line chart of weekly rates (no JavaScript, no CDN).
+
+    A week without data leaves a gap in its line rather than dropping to zero.
+    """
+    left, right, top, bottom = 52, 32, 14, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [w[key] for w in weeks for key, _, _ in CHART_SERIES if w[key] is not None]
+    ceiling, step = _scale(max(values, default=0.0))
+    n = len(weeks)
+
+    def x(i: int) -> float:
+        return round(left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2), 1)
+
+    def y(value: float) -> float:
+        return round(top + plot_h * (1 - value / ceiling), 1)
+
+    series = []
+    for key, label, css in CHART_SERIES:
+        segments, current, points = [], [], []
+        for i, week in enumerate(weeks):
+            value = week[key]
+            if value is None:
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            current.append((x(i), y(value)))
+            points.append(
+                {
+                    "x": x(i),
+                    "y": y(value),
+                    "title": f"{label}, week of {week['week']:%d %b}: {100 * value:.1f}%",
+                }
+            )
+        if current:
+            segments.append(current)
+        series.append(
+            {
+                "key": key,
+                "label": label,
+                "css": css,
+                "paths": [" ".join(f"{px},{py}" for px, py in seg) for seg in segments],
+                "points": points,
+            }
+        )
+    ticks = [
+        {"y": y(step * i), "label": f"{round(100 * step * i, 1):g}%"}
+        for i in range(round(ceiling / step) + 1)
+    ]
+    labels = [{"x": x(i), "label": f"{w['week']:%d %b}"} for i, w in enumerate(weeks)]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": top + plot_h,
+        "ticks": ticks,
+        "labels": labels,
+        "series": series,
+        "has_data": bool(values),
+    }
+
+
+# --- navigation and dashboard --------------------------------------------------------------------
+
+
+def queue_card(user):
+    summary = queries.queue_summary()
+    body = (
+        f"{summary['items']:,} sampled lead{'s' * (summary['items'] != 1)} to call "
+        f"in {summary['batches']:,} batch{'es' * (summary['batches'] != 1)}"
+    )
+    return ("Spot-checks", body, url_for("verification.queue"))
+
+
+def sellers_card(user):
+    rows = queries.hold_summary()
+    body = f"{rows['sellers']:,} sellers, {rows['on_hold']:,} on hold"
+    return ("Sellers", body, url_for("verification.sellers"))
+
+
+def quality_card(user):
+    figures = queries.seller_quality(user.organization_id)
+    body = f"Quality score {figures['quality_score']} · {figures['inspection_level']} inspection"
+    if figures["status"] == "on_hold":
+        body += " · on hold"
+    return ("Quality", body, url_for("verification.seller_quality"))
+
+
+def buyer_quality_card(user):
+    return (
+        "Seller quality",
+        "Every batch is sampled by a person before it is sold. See how sellers are scored.",
+        url_for("verification.about_quality"),
+    )
+
+
+def register_navigation() -> None:
+    """Nav links and dashboard cards, each once even when create_app runs again (tests)."""
+    for role, link in (
+        ("admin", ("Spot-checks", "verification.queue")),
+        ("admin", ("Sellers", "verification.sellers")),
+        ("seller", ("Quality", "verification.seller_quality")),
+    ):
+        if link not in NAV_LINKS[role]:
+            NAV_LINKS[role].append(link)
+    for role, card in (
+        ("admin", queue_card),
+        ("admin", sellers_card),
+        ("seller", quality_card),
+        ("buyer", buyer_quality_card),
+    ):
+        if not any(
+            getattr(c, "__module__", None) == __name__
+            and getattr(c, "__name__", None) == card.__name__
+            for c in DASHBOARD_CARDS[role]
+        ):
+            DASHBOARD_CARDS[role].append(card)
