@@ -118,9 +118,18 @@ def create_csv_batch(
     max_sales: int = 1,
     name: str | None = None,
     column_map: dict | None = None,
+    remember_mapping: dict | None = None,
 ) -> Batch:
-    """Store an uploaded CSV and queue its processing; the file is copied as a stream."""
+    """Store an uploaded CSV and queue its processing; the file is copied as a stream.
+
+    Without ``column_map`` the seller's remembered mapping applies; ``remember_mapping`` adds
+    header choices to it in the same transaction as the batch.
+    """
     with transaction() as session:
+        if remember_mapping:
+            _require_seller(user)
+            account = seller_account(user.organization_id)
+            account.column_map = {**(account.column_map or {}), **remember_mapping}
         if column_map is None:
             column_map = seller_account(user.organization_id).column_map or {}
         batch = _new_batch(

@@ -221,8 +221,6 @@ def map_columns(token):
     mapped = intake.map_headers(headers, {**remembered, **chosen})
     problem = _header_problem(mapped, vertical)
     if form.validate_on_submit() and problem is None:
-        if chosen:
-            services.remember_column_map(user=current_user, column_map=chosen)
         with open(staged["path"], "rb") as stream:
             batch = services.create_csv_batch(
                 user=current_user,
@@ -232,7 +230,7 @@ def map_columns(token):
                 price_cents=staged["price_cents"],
                 max_sales=staged["max_sales"],
                 name=staged["name"],
-                column_map=services.seller_account(current_user.organization_id).column_map,
+                remember_mapping=chosen or None,
             )
         _unstage(token)
         return redirect(url_for(".batch", batch_id=batch.id))
