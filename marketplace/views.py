@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 import time
 from pathlib import Path
@@ -20,10 +19,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.api import paginate
+from app.auth.decorators import role_required, seller_only
 from app.csvutil import csv_response
 from app.extensions import db
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
@@ -42,23 +42,6 @@ MAX_STAGED = 5
 STAGED_KEY = "staged_uploads"
 
 
-def role_required(*roles: str):
-    """Signed-in users of one of ``roles``; anyone else gets the 403 page."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-seller_only = role_required("seller")
 seller_or_admin = role_required("seller", "admin")
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 
 import phonenumbers
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.api import paginate
+from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
 from app.settings import get_settings
@@ -69,24 +69,6 @@ SELLER_COLUMNS = (
     ("upheld_dispute_rate", "Upheld"),
     ("won_rate", "Won"),
 )
-
-
-def role_required(*roles: str):
-    def decorator(view):
-        @functools.wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-admin_only = role_required("admin")
-seller_only = role_required("seller")
 
 
 @bp.app_template_filter("phone")
