@@ -23,6 +23,7 @@ celery -A wsgi:celery_app worker --beat --pool=solo --loglevel=INFO \
   > instance/celery.log 2>&1 &
 pids+=($!)
 flask demo 2>&1 | grep -v "^INFO"
+flask billing register-webhook --url http://127.0.0.1:5000/api/v1/billing/stripe/webhook || true
 echo "==> Leadex is at http://127.0.0.1:5000  (logs in instance/*.log; Ctrl-C to stop)"
 gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app &
 pids+=($!)

@@ -1,0 +1,248 @@
+"""The double-entry ledger: accounts, journals that sum to zero, cached balances, the check.
+
+Helpers here only flush: the calling service owns the transaction. A balance moves only by
+``post``, which writes the entries and moves each cached balance with one conditional UPDATE
+(``balance_cents + :d >= reserved_cents``), so two transactions racing on one wallet cannot
+take it below zero on SQLite (one writer at a time) or PostgreSQL (the row lock makes the second
+UPDATE re-check the condition against the committed balance).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.errors import Conflict, PaymentRequired
+from app.extensions import db
+from billing.models import (
+    ACCOUNT_KINDS,
+    CURRENCY,
+    ORGANIZATION_ACCOUNTS,
+    SIGNED_ACCOUNTS,
+    TRANSACTION_KINDS,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+)
+
+
+class InsufficientFunds(PaymentRequired):
+    code = "insufficient_funds"
+    message = "The wallet balance is too low."
+
+
+class LedgerConflict(Conflict):
+    code = "ledger_conflict"
+    message = "The accounts changed under this operation; nothing was moved."
+
+
+def account_code(kind: str, organization_id: int | None, currency: str = CURRENCY) -> str:
+    if kind in ORGANIZATION_ACCOUNTS:
+        return f"{kind}:{organization_id}:{currency}"
+    return f"{kind}:{currency}"
+
+
+def _insert(session):
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def get_account(
+    kind: str, organization_id: int | None = None, currency: str = CURRENCY
+) -> LedgerAccount:
+    """The account, created on first need (INSERT ... ON CONFLICT DO NOTHING: race-free)."""
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"unknown account kind {kind!r}")
+    if (kind in ORGANIZATION_ACCOUNTS) != (organization_id is not None):
+        raise ValueError(
+            f"{kind} accounts {'need' if organization_id is None else 'have no'} organisation"
+        )
+    session = db.session
+    code = account_code(kind, organization_id, currency)
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if found is not None:
+        return found
+    session.execute(
+        _insert(session)(LedgerAccount)
+        .values(
+            code=code,
+            kind=kind,
+            organization_id=organization_id,
+            currency=currency,
+            balance_cents=0,
+            reserved_cents=0,
+        )
+        .on_conflict_do_nothing(index_elements=["code"])
+    )
+    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+
+
+def find_account(kind: str, organization_id: int | None = None, currency: str = CURRENCY):
+    """The account if it exists (reads never create accounts)."""
+    code = account_code(kind, organization_id, currency)
+    return db.session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+
+
+def balance_of(kind: str, organization_id: int | None = None, currency: str = CURRENCY) -> int:
+    account = find_account(kind, organization_id, currency)
+    if account is None:
+        return 0
+    db.session.refresh(account, ["balance_cents", "reserved_cents"])
+    return account.balance_cents
+
+
+def post(
+    *,
+    kind: str,
+    key: str,
+    reference: str,
+    lines: list[tuple[LedgerAccount, int]],
+    currency: str = CURRENCY,
+) -> LedgerTransaction | None:
+    """Write one journal: ``lines`` are (account, signed cents) and must sum to zero.
+
+    Raises InsufficientFunds when a wallet would go below zero (and LedgerConflict for any
+    other account), before anything is written that the caller's rollback would not undo.
+    Lines of zero cents are left out; a journal with no lines left is not written.
+    """
+    if kind not in TRANSACTION_KINDS:
+        raise ValueError(f"unknown transaction kind {kind!r}")
+    net: dict[int, int] = defaultdict(int)
+    accounts: dict[int, LedgerAccount] = {}
+    for account, cents in lines:
+        if not isinstance(cents, int) or isinstance(cents, bool):
+            raise TypeError("ledger amounts are integer cents")
+        if account.currency != currency:
+            raise ValueError("one journal, one currency")
+        net[account.id] += cents
+        accounts[account.id] = account
+    if sum(net.values()) != 0:
+        raise ValueError(f"journal {key} does not balance: {dict(net)}")
+    moves = [(account_id, cents) for account_id, cents in sorted(net.items()) if cents]
+    if not moves:
+        return None
+    session = db.session
+    table = LedgerAccount.__table__
+    # Accounts are always locked in id order, so two journals never wait on each other.
+    for account_id, cents in moves:
+        account = accounts[account_id]
+        stmt = (
+            update(table)
+            .where(table.c.id == account_id)
+            .values(balance_cents=table.c.balance_cents + cents)
+        )
+        if account.kind not in SIGNED_ACCOUNTS and cents < 0:
+            stmt = stmt.where(table.c.balance_cents + cents >= table.c.reserved_cents)
+        if session.execute(stmt).rowcount != 1:
+            if account.kind == "buyer_wallet":
+                raise InsufficientFunds(
+                    details={"required_cents": -cents, "balance_cents": balance_of_id(account_id)}
+                )
+            raise LedgerConflict(details={"account": account.kind, "amount_cents": cents})
+    journal = LedgerTransaction(kind=kind, key=key, reference=reference[:200], currency=currency)
+    session.add(journal)
+    session.flush()
+    session.add_all(
+        LedgerEntry(
+            transaction_id=journal.id,
+            account_id=account_id,
+            amount_cents=cents,
+            created_at=journal.created_at,
+        )
+        for account_id, cents in moves
+    )
+    session.flush()
+    for account_id, _ in moves:
+        session.expire(accounts[account_id], ["balance_cents", "reserved_cents"])
+    return journal
+
+
+def balance_of_id(account_id: int) -> int:
+    table = LedgerAccount.__table__
+    return db.session.execute(
+        select(table.c.balance_cents).where(table.c.id == account_id)
+    ).scalar_one()
+
+
+def reserve(account: LedgerAccount, cents: int) -> bool:
+    """Promise ``cents`` of the account's balance (payouts); False when not that much is free."""
+    table = LedgerAccount.__table__
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == account.id, table.c.balance_cents - table.c.reserved_cents >= cents)
+        .values(reserved_cents=table.c.reserved_cents + cents)
+    )
+    db.session.expire(account, ["balance_cents", "reserved_cents"])
+    return result.rowcount == 1
+
+
+def unreserve(account: LedgerAccount, cents: int) -> None:
+    table = LedgerAccount.__table__
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == account.id, table.c.reserved_cents >= cents)
+        .values(reserved_cents=table.c.reserved_cents - cents)
+    )
+    db.session.expire(account, ["balance_cents", "reserved_cents"])
+    if result.rowcount != 1:
+        raise LedgerConflict(details={"account": account.kind, "reserved_cents": cents})
+
+
+def platform_fee_cents(amount_cents: int, fee_bps: int) -> int:
+    """The platform's fee: ``fee_bps`` of the amount, rounded half up to a whole cent.
+
+    Integer arithmetic only. Half a cent goes to the platform; the seller gets the rest
+    (``amount - fee``), so seller + fee is always exactly the amount.
+    """
+    return (amount_cents * fee_bps + 5_000) // 10_000
+
+
+@dataclass
+class Problem:
+    kind: str
+    subject: str
+    expected: int
+    found: int
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject} expected {self.expected}, found {self.found}"
+
+
+def check() -> list[Problem]:
+    """Every cached balance against the sum of its entries, every journal against zero, and
+    every balance against its floor. An empty list means the ledger is sound."""
+    session = db.session
+    problems: list[Problem] = []
+    sums = dict(
+        session.execute(
+            select(
+                LedgerEntry.account_id, func.coalesce(func.sum(LedgerEntry.amount_cents), 0)
+            ).group_by(LedgerEntry.account_id)
+        ).all()
+    )
+    for account in session.scalars(select(LedgerAccount).order_by(LedgerAccount.id)):
+        session.refresh(account)
+        total = int(sums.get(account.id, 0))
+        if total != account.balance_cents:
+            problems.append(Problem("cached_balance", account.code, total, account.balance_cents))
+        if account.kind not in SIGNED_ACCOUNTS and account.balance_cents < 0:
+            problems.append(Problem("negative_balance", account.code, 0, account.balance_cents))
+        if account.reserved_cents and account.reserved_cents > account.balance_cents:
+            problems.append(
+                Problem(
+                    "over_reserved", account.code, account.balance_cents, account.reserved_cents
+                )
+            )
+    unbalanced = session.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_cents))
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_cents) != 0)
+    ).all()
+    for transaction_id, total in unbalanced:
+        problems.append(
+            Problem("unbalanced_journal", f"transaction {transaction_id}", 0, int(total))
+        )
+    return problems

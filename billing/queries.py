@@ -1,0 +1,219 @@
+"""Reads of billing: balances, earnings, lists as selects (paged by the caller), one-object gets
+that are 404 for another organisation's ids."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.errors import NotFound
+from app.extensions import db
+from billing import ledger
+from billing.models import (
+    AutoRecharge,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PaymentMethod,
+    Payout,
+    PayoutDetails,
+    Sale,
+    TopUp,
+    WalletRefund,
+)
+
+
+def decimal_amount(cents: int) -> str:
+    """Cents as a decimal string ("1234.50"), by integer arithmetic."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def wallet_balance(buyer_org_id: int) -> int:
+    """The buyer's wallet in cents (the market shows it and checks it before a purchase)."""
+    return ledger.balance_of("buyer_wallet", buyer_org_id)
+
+
+def wallet(buyer_org_id: int) -> dict:
+    setting = db.session.get(AutoRecharge, buyer_org_id)
+    return {
+        "balance_cents": wallet_balance(buyer_org_id),
+        "currency": "usd",
+        "auto_recharge": {
+            "enabled": bool(setting and setting.is_enabled),
+            "threshold_cents": setting.threshold_cents if setting else 0,
+            "amount_cents": setting.amount_cents if setting else 0,
+            "disabled_reason": setting.disabled_reason if setting else None,
+            "disabled_at": setting.disabled_at if setting else None,
+        },
+    }
+
+
+def earnings(seller_org_id: int) -> dict:
+    """Pending (inside the return window), available (free to pay out), requested (promised to
+    payouts not yet paid) and paid out, in cents."""
+    available = ledger.find_account("seller_available", seller_org_id)
+    if available is not None:
+        db.session.refresh(available)
+    reserved = available.reserved_cents if available else 0
+    return {
+        "pending_cents": ledger.balance_of("seller_pending", seller_org_id),
+        "available_cents": (available.balance_cents if available else 0) - reserved,
+        "requested_cents": reserved,
+        "paid_out_cents": ledger.balance_of("seller_paid_out", seller_org_id),
+        "currency": "usd",
+    }
+
+
+def platform_totals() -> dict:
+    return {
+        "platform_revenue_cents": ledger.balance_of("platform_revenue"),
+        "received_by_card_cents": -ledger.balance_of("stripe_clearing"),
+        "refunded_to_cards_cents": ledger.balance_of("refunds"),
+        "wallets_cents": _sum_of_kind("buyer_wallet"),
+        "seller_pending_cents": _sum_of_kind("seller_pending"),
+        "seller_available_cents": _sum_of_kind("seller_available"),
+        "seller_paid_out_cents": _sum_of_kind("seller_paid_out"),
+        "payouts_requested_cents": int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
+                    Payout.status == "requested"
+                )
+            )
+        ),
+        "currency": "usd",
+    }
+
+
+def _sum_of_kind(kind: str) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerAccount.balance_cents), 0)).where(
+                LedgerAccount.kind == kind
+            )
+        )
+    )
+
+
+def list_entries(
+    *, organization_id: int | None = None, account: str | None = None, kind: str | None = None
+):
+    """Ledger entries with their account and journal; one organisation's own accounts, or all
+    (admins) when ``organization_id`` is None."""
+    stmt = select(LedgerEntry).join(LedgerEntry.account).join(LedgerEntry.transaction)
+    if organization_id is not None:
+        stmt = stmt.where(LedgerAccount.organization_id == organization_id)
+    if account:
+        stmt = stmt.where(LedgerAccount.kind == account)
+    if kind:
+        stmt = stmt.where(LedgerTransaction.kind == kind)
+    return stmt
+
+
+def describe_entry(entry: LedgerEntry) -> dict:
+    return {
+        "id": entry.id,
+        "transaction_id": entry.transaction_id,
+        "account": entry.account.kind,
+        "organization_id": entry.account.organization_id,
+        "amount_cents": entry.amount_cents,
+        "currency": entry.account.currency,
+        "kind": entry.transaction.kind,
+        "reference": entry.transaction.reference,
+        "created_at": entry.created_at,
+    }
+
+
+def list_payment_methods(buyer_org_id: int):
+    return (
+        select(PaymentMethod)
+        .where(PaymentMethod.organization_id == buyer_org_id)
+        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id.desc())
+    )
+
+
+def list_top_ups(buyer_org_id: int, *, status: str | None = None):
+    stmt = select(TopUp).where(TopUp.organization_id == buyer_org_id)
+    if status:
+        stmt = stmt.where(TopUp.status == status)
+    return stmt
+
+
+def get_top_up_for(*, buyer_org_id: int, top_up_id: int) -> TopUp:
+    top_up = db.session.get(TopUp, top_up_id)
+    if top_up is None or top_up.organization_id != buyer_org_id:
+        raise NotFound("No such top-up.")
+    return top_up
+
+
+def list_refunds(buyer_org_id: int):
+    return select(WalletRefund).where(WalletRefund.organization_id == buyer_org_id)
+
+
+def get_refund_for(*, buyer_org_id: int, refund_id: int) -> WalletRefund:
+    refund = db.session.get(WalletRefund, refund_id)
+    if refund is None or refund.organization_id != buyer_org_id:
+        raise NotFound("No such refund.")
+    return refund
+
+
+def list_payouts(*, seller_org_id: int | None = None, status: str | None = None):
+    stmt = select(Payout)
+    if seller_org_id is not None:
+        stmt = stmt.where(Payout.organization_id == seller_org_id)
+    if status:
+        stmt = stmt.where(Payout.status == status)
+    return stmt
+
+
+def get_payout_for(*, seller_org_id: int, payout_id: int) -> Payout:
+    payout = db.session.get(Payout, payout_id)
+    if payout is None or payout.organization_id != seller_org_id:
+        raise NotFound("No such payout.")
+    return payout
+
+
+def payout_details(seller_org_id: int) -> PayoutDetails | None:
+    return db.session.get(PayoutDetails, seller_org_id)
+
+
+def get_sale_by_key(idempotency_key: str) -> Sale | None:
+    return db.session.scalar(select(Sale).where(Sale.idempotency_key == idempotency_key))
+
+
+def receipts(buyer_org_id: int):
+    """Succeeded top-ups and refunds of one buyer, oldest first, for the receipts CSV."""
+    top_ups = db.session.scalars(
+        select(TopUp)
+        .where(TopUp.organization_id == buyer_org_id, TopUp.status == "succeeded")
+        .order_by(TopUp.settled_at, TopUp.id)
+    )
+    for t in top_ups:
+        yield (
+            (t.settled_at or t.created_at).isoformat(),
+            "top-up",
+            f"T-{t.id}",
+            decimal_amount(t.amount_cents),
+            t.currency.upper(),
+            t.card_label or "",
+            t.stripe_payment_intent_id or "",
+        )
+    refunds = db.session.scalars(
+        select(WalletRefund)
+        .where(
+            WalletRefund.organization_id == buyer_org_id,
+            WalletRefund.status.in_(("succeeded", "partially_failed")),
+        )
+        .order_by(WalletRefund.created_at, WalletRefund.id)
+    )
+    for r in refunds:
+        refunded = sum(p.amount_cents for p in r.parts if p.status == "succeeded")
+        yield (
+            (r.completed_at or r.created_at).isoformat(),
+            "refund",
+            f"R-{r.id}",
+            "-" + decimal_amount(refunded),
+            r.currency.upper(),
+            "",
+            " ".join(p.stripe_refund_id or "" for p in r.parts if p.status == "succeeded"),
+        )

@@ -1,0 +1,437 @@
+"""Web pages of billing: the buyer's billing page, the seller's earnings, the admin's money page.
+
+Form posts call one service each and come back to the page with a message; the errors a person
+can act on (a declined card, an amount too high) are shown there instead of an error page.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.api import paginate
+from app.auth.decorators import admin_only, buyer_only, seller_only
+from app.auth.models import Organization
+from app.csvutil import csv_response
+from app.errors import AppError, Invalid
+from app.extensions import db
+from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from billing import queries, services
+from billing.forms import (
+    AutoRechargeForm,
+    MarkPaidForm,
+    PayoutDetailsForm,
+    PayoutForm,
+    ReconcileForm,
+    RefundForm,
+    TopUpForm,
+    to_cents,
+)
+from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
+from billing.reconcile import reconcile
+from billing.stripe_gateway import GatewayError
+
+bp = Blueprint(
+    "billing",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/billing/static",
+)
+
+PAGE_SIZE = 25
+RECENT_TOP_UPS = 10
+
+
+def dollars(cents: int) -> str:
+    sign = "−" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
+
+
+@bp.app_template_filter("dollars")
+def _dollars_filter(cents) -> str:
+    return dollars(int(cents or 0))
+
+
+def _entries(organization_id: int | None) -> dict:
+    page = paginate(
+        db.session,
+        queries.list_entries(organization_id=organization_id),
+        order=[(LedgerEntry.id, True)],
+        cursor=request.args.get("cursor") or None,
+        limit=PAGE_SIZE,
+    )
+    page["items"] = [queries.describe_entry(e) for e in page["items"]]
+    return page
+
+
+def _flash_form_errors(form) -> None:
+    for field, errors in form.errors.items():
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        for error in errors:
+            flash(f"{label}: {error}", "error")
+
+
+def _stripe_js_url() -> str:
+    base = current_app.config.get("STRIPE_API_BASE")
+    # The local Stripe server serves a stand-in for Stripe.js, so the page works offline.
+    return f"{base.rstrip('/')}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
+
+
+# --- the buyer's billing page ----------------------------------------------------------------
+
+
+@bp.get("/billing")
+@buyer_only
+def buyer_billing():
+    org = current_user.organization_id
+    wallet = queries.wallet(org)
+    setting = services.get_auto_recharge(org)
+    auto_form = AutoRechargeForm(
+        data={
+            "enabled": wallet["auto_recharge"]["enabled"],
+            "threshold": Decimal(setting.threshold_cents if setting else 2_000) / 100,
+            "amount": Decimal(setting.amount_cents if setting else 10_000) / 100,
+        }
+    )
+    cards = db.session.scalars(queries.list_payment_methods(org)).all()
+    top_ups = db.session.scalars(
+        queries.list_top_ups(org).order_by(TopUp.id.desc()).limit(RECENT_TOP_UPS)
+    ).all()
+    refunds = db.session.scalars(
+        queries.list_refunds(org).order_by(WalletRefund.id.desc()).limit(5)
+    ).all()
+    return render_template(
+        "billing/buyer.html",
+        wallet=wallet,
+        cards=cards,
+        default_card=next((c for c in cards if c.is_default), None),
+        top_ups=top_ups,
+        refunds=refunds,
+        refundable=services.refundable_cents(org),
+        entries=_entries(org),
+        top_up_form=TopUpForm(),
+        auto_form=auto_form,
+        refund_form=RefundForm(),
+        stripe_js_url=_stripe_js_url(),
+        publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY") or "",
+    )
+
+
+@bp.post("/billing/cards/setup")
+@buyer_only
+def card_setup():
+    """A SetupIntent's client secret for Stripe.js ``confirmCardSetup`` (JSON)."""
+    intent = services.create_card_setup(buyer_org_id=current_user.organization_id)
+    return jsonify({"client_secret": intent["client_secret"]})
+
+
+@bp.post("/billing/cards")
+@buyer_only
+def add_card():
+    """Attach the card confirmed by Stripe.js: the local Stripe server's SetupIntent does not
+    attach it, so we do, for both servers alike (JSON)."""
+    body = request.get_json(silent=True) or {}
+    card = services.add_payment_method(
+        buyer_org_id=current_user.organization_id,
+        payment_method=body.get("payment_method"),
+        actor=current_user,
+    )
+    flash(
+        f"Card {card.brand.title()} •••• {card.last4} saved; it is your default card.", "success"
+    )
+    return jsonify(
+        {
+            "id": card.stripe_payment_method_id,
+            "brand": card.brand,
+            "last4": card.last4,
+            "is_default": card.is_default,
+        }
+    ), 201
+
+
+@bp.post("/billing/cards/<payment_method_id>/remove")
+@buyer_only
+def remove_card(payment_method_id):
+    try:
+        services.remove_payment_method(
+            buyer_org_id=current_user.organization_id,
+            payment_method_id=payment_method_id,
+            actor=current_user,
+        )
+        flash("Card removed.", "success")
+    except AppError as exc:
+        if exc.status_code == 404:
+            abort(404)
+        flash(exc.message, "error")
+    return redirect(url_for(".buyer_billing"))
+
+
+@bp.post("/billing/top-up")
+@buyer_only
+def top_up():
+    form = TopUpForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".buyer_billing"))
+    try:
+        result = services.create_top_up(
+            buyer_org_id=current_user.organization_id,
+            amount_cents=to_cents(form.amount.data),
+            idempotency_key=f"web:{form.request_id.data}",
+        )
+    except AppError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".buyer_billing"))
+    if result.status == "succeeded":
+        flash(f"{dollars(result.amount_cents)} added to your wallet.", "success")
+    else:
+        flash(f"Your top-up of {dollars(result.amount_cents)} is being confirmed.", "info")
+    return redirect(url_for(".buyer_billing"))
+
+
+@bp.post("/billing/auto-recharge")
+@buyer_only
+def auto_recharge():
+    form = AutoRechargeForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".buyer_billing"))
+    try:
+        services.set_auto_recharge(
+            buyer_org_id=current_user.organization_id,
+            is_enabled=form.enabled.data,
+            threshold_cents=to_cents(form.threshold.data),
+            amount_cents=to_cents(form.amount.data),
+            actor=current_user,
+        )
+        flash("Auto-recharge " + ("is on." if form.enabled.data else "is off."), "success")
+    except AppError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".buyer_billing"))
+
+
+@bp.post("/billing/refund")
+@buyer_only
+def refund():
+    form = RefundForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".buyer_billing"))
+    try:
+        result = services.refund_wallet(
+            buyer_org_id=current_user.organization_id,
+            amount_cents=to_cents(form.amount.data),
+            idempotency_key=f"web:{form.request_id.data}",
+        )
+    except AppError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".buyer_billing"))
+    messages = {
+        "succeeded": ("success", "is on its way back to your card."),
+        "pending": ("info", "is being refunded to your card."),
+        "partially_failed": ("warning", "was partly refunded; the rest is back in your wallet."),
+        "failed": ("error", "could not be refunded; it is back in your wallet."),
+    }
+    category, text = messages[result.status]
+    flash(f"{dollars(result.amount_cents)} {text}", category)
+    return redirect(url_for(".buyer_billing"))
+
+
+@bp.get("/billing/receipts.csv")
+@buyer_only
+def receipts():
+    return csv_response(
+        ["date", "kind", "number", "amount", "currency", "card", "stripe_reference"],
+        queries.receipts(current_user.organization_id),
+        "leadex-receipts.csv",
+    )
+
+
+# --- the seller's earnings page --------------------------------------------------------------
+
+
+@bp.get("/billing/earnings")
+@seller_only
+def earnings():
+    org = current_user.organization_id
+    details = queries.payout_details(org)
+    payouts = db.session.scalars(
+        queries.list_payouts(seller_org_id=org).order_by(Payout.id.desc()).limit(20)
+    ).all()
+    return render_template(
+        "billing/earnings.html",
+        earnings=queries.earnings(org),
+        details=details,
+        details_form=PayoutDetailsForm(data={"bank_details": details.details if details else ""}),
+        payout_form=PayoutForm(),
+        payouts=payouts,
+        entries=_entries(org),
+    )
+
+
+@bp.post("/billing/payout-details")
+@seller_only
+def payout_details():
+    form = PayoutDetailsForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    else:
+        services.save_payout_details(
+            seller_org_id=current_user.organization_id,
+            details=form.bank_details.data,
+            actor=current_user,
+        )
+        flash("Your payout details are saved.", "success")
+    return redirect(url_for(".earnings"))
+
+
+@bp.post("/billing/payouts")
+@seller_only
+def request_payout():
+    form = PayoutForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".earnings"))
+    try:
+        payout = services.request_payout(
+            seller_org_id=current_user.organization_id,
+            amount_cents=to_cents(form.amount.data) if form.amount.data is not None else None,
+            idempotency_key=f"web:{form.request_id.data}",
+            actor=current_user,
+        )
+    except Invalid as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".earnings"))
+    flash(f"Payout of {dollars(payout.amount_cents)} requested.", "success")
+    return redirect(url_for(".earnings"))
+
+
+# --- the admin's money page ------------------------------------------------------------------
+
+
+def _money_page(reconcile_result=None, reconcile_error=None, status=200):
+    requested = db.session.execute(
+        select(Payout, Organization.name)
+        .join(Organization, Organization.id == Payout.organization_id)
+        .where(Payout.status == "requested")
+        .order_by(Payout.id)
+    ).all()
+    paid = db.session.execute(
+        select(Payout, Organization.name)
+        .join(Organization, Organization.id == Payout.organization_id)
+        .where(Payout.status == "paid")
+        .order_by(Payout.paid_at.desc(), Payout.id.desc())
+        .limit(10)
+    ).all()
+    return render_template(
+        "billing/admin_money.html",
+        totals=queries.platform_totals(),
+        requested=requested,
+        paid=paid,
+        mark_paid_form=MarkPaidForm(),
+        reconcile_form=ReconcileForm(),
+        reconcile_result=reconcile_result,
+        reconcile_error=reconcile_error,
+    ), status
+
+
+@bp.get("/admin/money")
+@admin_only
+def admin_money():
+    return _money_page()
+
+
+@bp.post("/admin/payouts/<int:payout_id>/paid")
+@admin_only
+def admin_mark_paid(payout_id):
+    form = MarkPaidForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".admin_money"))
+    try:
+        payout = services.mark_payout_paid(
+            payout_id=payout_id, reference=form.reference.data, actor=current_user
+        )
+        flash(f"Payout {payout.id} of {dollars(payout.amount_cents)} marked paid.", "success")
+    except AppError as exc:
+        if exc.status_code == 404:
+            abort(404)
+        flash(exc.message, "error")
+    return redirect(url_for(".admin_money"))
+
+
+@bp.post("/admin/money/reconcile")
+@admin_only
+def admin_reconcile():
+    form = ReconcileForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = reconcile(fix=form.fix.data)
+    except GatewayError as exc:
+        return _money_page(reconcile_error=exc.message)
+    return _money_page(reconcile_result=result)
+
+
+# --- navigation and dashboard cards ----------------------------------------------------------
+
+
+def _buyer_card(user):
+    wallet = queries.wallet(user.organization_id)
+    body = f"Balance {dollars(wallet['balance_cents'])}"
+    if wallet["auto_recharge"]["enabled"]:
+        body += " · auto-recharge on"
+    elif wallet["auto_recharge"]["disabled_reason"]:
+        body += " · auto-recharge turned off"
+    return ("Wallet", body, url_for("billing.buyer_billing"))
+
+
+def _seller_card(user):
+    figures = queries.earnings(user.organization_id)
+    return (
+        "Earnings",
+        f"{dollars(figures['available_cents'])} available · "
+        f"{dollars(figures['pending_cents'])} pending",
+        url_for("billing.earnings"),
+    )
+
+
+def _admin_card(user):
+    totals = queries.platform_totals()
+    waiting = db.session.scalar(
+        select(db.func.count()).select_from(Payout).where(Payout.status == "requested")
+    )
+    return (
+        "Money",
+        f"Platform revenue {dollars(totals['platform_revenue_cents'])} · "
+        f"{waiting} payout(s) to pay",
+        url_for("billing.admin_money"),
+    )
+
+
+def register_navigation() -> None:
+    for role, link in (
+        ("buyer", ("Billing", "billing.buyer_billing")),
+        ("seller", ("Earnings", "billing.earnings")),
+        ("admin", ("Money", "billing.admin_money")),
+    ):
+        if link not in NAV_LINKS[role]:
+            NAV_LINKS[role].append(link)
+    for role, card in (("buyer", _buyer_card), ("seller", _seller_card), ("admin", _admin_card)):
+        if card not in DASHBOARD_CARDS[role]:
+            DASHBOARD_CARDS[role].append(card)
