@@ -1,5 +1,4 @@
-"""billing: ledger, sales, Stripe customers and cards, top-ups, refunds, payouts, events,
-idempotency keys
+"""billing: ledger, sales, Stripe, top-ups, refunds, payouts, events, idempotency keys
 
 Revision ID: 0004_billing
 Revises: 0002_intake
