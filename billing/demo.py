@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.errors import AppError
+from app.money import dollars
 from billing import queries, services
 from billing import stripe_gateway as gateway
 
@@ -31,6 +32,6 @@ def fund_demo_buyer(users: dict) -> list[str]:
     balance = queries.wallet_balance(org)
     state = "" if top_up.status == "succeeded" else f" (top-up {top_up.status})"
     return [
-        f"Billing: demo buyer's wallet holds ${balance // 100:,}.{balance % 100:02d}{state}, "
+        f"Billing: demo buyer's wallet holds {dollars(balance)}{state}, "
         "card Visa •••• 4242 on file."
     ]

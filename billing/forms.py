@@ -8,24 +8,14 @@ is the same request to the service, so it charges once.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.money import CENT, dollars, to_cents
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
 from billing.services import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
-
-CENT = Decimal("0.01")
-
-
-def to_cents(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def _whole_cents(low_cents: int, high_cents: int):
@@ -36,9 +26,7 @@ def _whole_cents(low_cents: int, high_cents: int):
         if not amount.is_finite() or amount % CENT:
             raise ValidationError("Whole cents only, like 50.00.")
         if not low_cents <= to_cents(amount) <= high_cents:
-            raise ValidationError(
-                f"An amount from {_dollars(low_cents)} to {_dollars(high_cents)}."
-            )
+            raise ValidationError(f"An amount from {dollars(low_cents)} to {dollars(high_cents)}.")
 
     return check
 

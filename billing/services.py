@@ -28,6 +28,7 @@ from app.auth.services import record_audit
 from app.db import transaction, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.money import dollars
 from app.settings import get_settings
 from billing import ledger
 from billing import stripe_gateway as gateway
@@ -736,14 +737,10 @@ def settle_top_up_failed(
     if top_up.trigger == "auto_recharge" and code != "payment_provider_unavailable":
         _disable_auto_recharge(
             top_up.organization_id,
-            reason=f"The automatic top-up of {_dollars(top_up.amount_cents)} failed: {message}",
+            reason=f"The automatic top-up of {dollars(top_up.amount_cents)} failed: {message}",
             top_up_id=top_up.id,
         )
     return True
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 # --- auto-recharge -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from app.auth.models import Organization
 from app.csvutil import csv_response
 from app.errors import AppError, Invalid
 from app.extensions import db
+from app.money import dollars, to_cents
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
 from billing import queries, services
 from billing.forms import (
@@ -38,7 +39,6 @@ from billing.forms import (
     ReconcileForm,
     RefundForm,
     TopUpForm,
-    to_cents,
 )
 from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
 from billing.reconcile import reconcile
@@ -54,17 +54,6 @@ bp = Blueprint(
 
 PAGE_SIZE = 25
 RECENT_TOP_UPS = 10
-
-
-def dollars(cents: int) -> str:
-    sign = "−" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
-
-
-@bp.app_template_filter("dollars")
-def _dollars_filter(cents) -> str:
-    return dollars(int(cents or 0))
 
 
 def _entries(organization_id: int | None) -> dict:

@@ -10,10 +10,10 @@ from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.money import CENT, to_cents
 from marketplace.services import MAX_PRICE_CENTS, MAX_SALES
 from verification.checks import LEAD_COLUMNS
 
-CENT = Decimal("0.01")
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_SHARED_SALES = 2
 KEEP_AS_EXTRA = ""
@@ -108,7 +108,7 @@ class BatchUploadForm(FlaskForm):
     @property
     def price_cents(self) -> int:
         """The validated price as integer cents, computed in Decimal (never a float)."""
-        return int(self.price.data * 100)
+        return to_cents(self.price.data)
 
     @property
     def sales_limit(self) -> int:

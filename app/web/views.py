@@ -3,6 +3,8 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.money import dollars
+
 bp = Blueprint("web", __name__)
 
 # Later packages add their pages to the navigation: role -> [(label, endpoint)].
@@ -11,6 +13,11 @@ NAV_LINKS: dict[str, list[tuple[str, str]]] = {"seller": [], "buyer": [], "admin
 # Later packages add cards to a role's dashboard: role -> list of callables returning
 # (title, body_html_or_text, link) tuples, rendered in order.
 DASHBOARD_CARDS: dict[str, list] = {"seller": [], "buyer": [], "admin": []}
+
+
+@bp.app_template_filter("dollars")
+def dollars_filter(cents) -> str:
+    return dollars(cents)
 
 
 @bp.app_context_processor
