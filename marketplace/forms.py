@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app.money import CENT, to_cents
 from marketplace.services import MAX_PRICE_CENTS, MAX_SALES
-from verification.checks import LEAD_COLUMNS
+from verification.rules.columns import LEAD_COLUMNS
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_SHARED_SALES = 2

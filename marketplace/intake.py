@@ -41,9 +41,10 @@ from marketplace.models import (
     SellerAccount,
     Suppression,
 )
-from verification.checks import REQUIRED_COLUMNS, CheckContext, canonical_header, check_row
-from verification.qualification import qualify
-from verification.scoring import score_lead, temperature
+from verification.rules.checks import CheckContext, check_row
+from verification.rules.columns import REQUIRED_COLUMNS, canonical_header
+from verification.rules.qualification import qualify
+from verification.rules.scoring import score_lead, temperature
 
 logger = logging.getLogger(__name__)
 

@@ -276,7 +276,7 @@ def add_suppression(
     reason: str | None = None,
 ) -> Suppression:
     """Never sell this person again; values are normalised like intake normalises them."""
-    from verification.checks import CheckContext, check_row
+    from verification.rules.checks import CheckContext, check_row
 
     if bool(email) == bool(phone):
         raise Invalid("Give an email or a phone.", details={"email": ["Email or phone."]})
@@ -387,8 +387,8 @@ def mark_leads_defective(*, lead_ids) -> int:
 def rescore_lead(*, lead_id: int, bant_override: dict) -> dict:
     """Qualify and score a lead again with the BANT a person actually gave; returns changes."""
     from marketplace.queries import lead_values
-    from verification.qualification import qualify
-    from verification.scoring import score_lead, temperature
+    from verification.rules.qualification import qualify
+    from verification.rules.scoring import score_lead, temperature
 
     lead = db.session.get(Lead, lead_id)
     if lead is None:

@@ -31,7 +31,7 @@ from marketplace import intake, queries, services
 from marketplace.forms import KEEP_AS_EXTRA, BatchUploadForm, column_choices, column_map_form
 from marketplace.models import Batch, BatchRejection, Lead
 from marketplace.schemas import BatchSchema
-from verification.checks import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
+from verification.rules.columns import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
 
 bp = Blueprint("marketplace", __name__, template_folder="templates")
 

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from marketplace import queries as market
 from verification import queries, services
-from verification.sampling import draw_sample
+from verification.rules.sampling import draw_sample
 
 verification_cli = AppGroup("verification", help="Spot-checks and seller quality.")
 

@@ -17,7 +17,7 @@ from app.db import utcnow
 from app.extensions import db
 from marketplace import queries as market
 from verification.models import SpotCheck, SpotCheckItem
-from verification.quality import quality_figures, quality_score
+from verification.rules.quality import quality_figures, quality_score
 
 WINDOW_DAYS = 30
 CHART_WEEKS = 12

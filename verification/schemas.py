@@ -8,8 +8,8 @@ from marshmallow import fields, validate
 from app.api import PageArgs
 from marketplace.schemas import BatchSchema, FullLeadSchema
 from verification.models import ITEM_STATUSES, OUTCOMES
-from verification.quality import FIGURE_KEYS, RATES
-from verification.sampling import INSPECTIONS
+from verification.rules.quality import FIGURE_KEYS, RATES
+from verification.rules.sampling import INSPECTIONS
 
 
 def call_script(item) -> list[str]:

@@ -27,13 +27,14 @@ from app.settings import get_settings
 from marketplace import queries as market
 from marketplace import services as market_services
 from verification import queries
-from verification.checks import LEAD_COLUMNS, CheckContext, check_row
 from verification.models import OUTCOMES, SpotCheck, SpotCheckItem
-from verification.qualification import BANT_CRITERIA
-from verification.quality import quality_score, should_hold_for_disputes
-from verification.sampling import SamplingPlan, decide, draw_sample, plan_for
-from verification.stats import wilson_interval
-from verification.switching import InspectionState, after_hold_cleared, next_state
+from verification.rules.checks import CheckContext, check_row
+from verification.rules.columns import LEAD_COLUMNS
+from verification.rules.qualification import BANT_CRITERIA
+from verification.rules.quality import quality_score, should_hold_for_disputes
+from verification.rules.sampling import SamplingPlan, decide, draw_sample, plan_for
+from verification.rules.stats import wilson_interval
+from verification.rules.switching import InspectionState, after_hold_cleared, next_state
 
 logger = logging.getLogger(__name__)
 

@@ -17,16 +17,16 @@ from app.web.views import DASHBOARD_CARDS, NAV_LINKS
 from marketplace import queries as market
 from verification import queries, services
 from verification.forms import BANT_LABELS, OUTCOME_LABELS, HoldForm, SpotCheckForm
-from verification.quality import QUALITY_SCORE_FORMULA, QUALITY_WEIGHTS
-from verification.sampling import CODE_LETTERS_LEVEL_II, INSPECTIONS, plan_for
-from verification.schemas import call_script
-from verification.switching import (
+from verification.rules.quality import QUALITY_SCORE_FORMULA, QUALITY_WEIGHTS
+from verification.rules.sampling import CODE_LETTERS_LEVEL_II, INSPECTIONS, plan_for
+from verification.rules.switching import (
     ACCEPTED_TO_REDUCE,
     ACCEPTED_TO_RELAX,
     NORMAL_WINDOW,
     REJECTIONS_TO_HOLD,
     REJECTIONS_TO_TIGHTEN,
 )
+from verification.schemas import call_script
 
 bp = Blueprint("verification", __name__, template_folder="templates")
 

@@ -6,16 +6,9 @@ import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from verification.checks import (
-    LEAD_COLUMNS,
-    REQUIRED_COLUMNS,
-    CheckContext,
-    CheckedRow,
-    Rejection,
-    canonical_header,
-    check_row,
-)
-from verification.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
+from verification.rules.checks import CheckContext, CheckedRow, Rejection, check_row
+from verification.rules.columns import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
+from verification.rules.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CAPTURED = "2026-11-20T10:00:00Z"

@@ -4,7 +4,7 @@ from itertools import pairwise
 
 import pytest
 
-from verification.sampling import (
+from verification.rules.sampling import (
     AQLS,
     CODE_LETTERS,
     CODE_LETTERS_LEVEL_II,

@@ -4,15 +4,15 @@ from itertools import pairwise
 
 import pytest
 
-from verification.quality import (
+from verification.rules.quality import (
     QUALITY_SCORE_FORMULA,
     QUALITY_WEIGHTS,
     quality_figures,
     quality_score,
     should_hold_for_disputes,
 )
-from verification.stats import rate, wilson_interval
-from verification.switching import (
+from verification.rules.stats import rate, wilson_interval
+from verification.rules.switching import (
     InspectionState,
     after_hold_cleared,
     next_state,

@@ -11,7 +11,7 @@ from marketplace.models import Batch, Lead
 from tests.verification.flow import items, lead_statuses, record, spot_check, upload
 from verification import services
 from verification.models import SpotCheckItem
-from verification.sampling import draw_sample
+from verification.rules.sampling import draw_sample
 
 SEED = 20261123
 

@@ -13,7 +13,16 @@ import phonenumbers
 from disposable_email_domains import blocklist as _DISPOSABLE_DOMAINS
 from email_validator import EmailNotValidError, validate_email
 
-from verification.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
+from verification.rules.columns import (
+    HEADER_JUNK,
+    INTEREST_SIGNALS,
+    LEAD_COLUMNS,
+    LEAD_TYPES,
+    PRIORITIES,
+    TIMELINES,
+    canonical_header,
+)
+from verification.rules.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
 
 try:
     from phonenumbers.phonenumberutil import _number_type_helper
@@ -26,69 +35,6 @@ logger = logging.getLogger(__name__)
 # a batch spans many regions; keeping them compiled makes parsing about 15% faster.
 phonenumbers.enable_pattern_cache()
 
-LEAD_COLUMNS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "job_title",
-    "country",
-    "region",
-    "city",
-    "postal_code",
-    "address",
-    "captured_at",
-    "consent_text",
-    "consented_at",
-    "consent_ip",
-    "consent_url",
-    "consent_certificate",
-    "lead_type",
-    "has_budget",
-    "budget_cents",
-    "is_decision_maker",
-    "decision_makers",
-    "need",
-    "challenge",
-    "timeline",
-    "priority",
-    "goals",
-    "plans",
-    "interest_signals",
-)
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "country",
-    "captured_at",
-    "consent_text",
-    "consented_at",
-)
-
-LEAD_TYPES: tuple[str, ...] = ("unqualified", "CQL", "MQL", "PQL", "SQL")
-TIMELINES: tuple[str, ...] = (
-    "immediate",
-    "1-3_months",
-    "3-6_months",
-    "6-12_months",
-    "12+_months",
-    "unknown",
-)
-PRIORITIES: tuple[str, ...] = ("high", "medium", "low")
-INTEREST_SIGNALS: tuple[str, ...] = (
-    "form_submission",
-    "click_to_call",
-    "content_download",
-    "newsletter_signup",
-    "webinar",
-    "demo_request",
-    "free_trial",
-    "product_usage",
-    "pricing_request",
-    "spoke_with_sales",
-    "budget_provided",
-)
 ROLE_LOCAL_PARTS: frozenset[str] = frozenset(
     {
         "abuse", "accounts", "admin", "administrator", "billing", "careers", "contact",
@@ -111,8 +57,6 @@ CONSENT_GRACE = timedelta(days=1)
 _COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
 
 _COLUMN_SET = frozenset(LEAD_COLUMNS)
-_HEADER_JUNK = str.maketrans("", "", " -_\t\ufeff")
-_CANONICAL_BY_KEY = {column.replace("_", ""): column for column in LEAD_COLUMNS}
 _LEAD_TYPE_BY_KEY = {lead_type.lower(): lead_type for lead_type in LEAD_TYPES}
 _TIMELINE_BY_KEY = {timeline.replace("_", ""): timeline for timeline in TIMELINES}
 _TIMELINE_JUNK = str.maketrans("", "", " _\t")
@@ -241,13 +185,6 @@ _EMPTY_VALUES: dict = dict.fromkeys(LEAD_COLUMNS) | {
     "phone_confirmed_mobile": False,
     "postal_prefix": None,
 }
-
-
-@lru_cache(maxsize=1024)
-def canonical_header(name: str) -> str:
-    """The canonical column a header names, else the header itself, trimmed, for `extra`."""
-    name = str(name).replace("\ufeff", "").strip()
-    return _CANONICAL_BY_KEY.get(name.lower().translate(_HEADER_JUNK), name)
 
 
 def check_row(raw: dict[str, str | None], ctx: CheckContext) -> CheckedRow:
@@ -411,8 +348,8 @@ def _has_column_value(column: str, values: dict) -> bool:
     if column in extra:
         return True
     # Vertical settings and seller headers may spell the column differently ("Loan Amount").
-    key = column.lower().translate(_HEADER_JUNK)
-    return any(name.lower().translate(_HEADER_JUNK) == key for name in extra)
+    key = column.lower().translate(HEADER_JUNK)
+    return any(name.lower().translate(HEADER_JUNK) == key for name in extra)
 
 
 # -- value helpers --------------------------------------------------------------------------

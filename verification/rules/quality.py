@@ -6,7 +6,7 @@ import math
 import operator
 from collections.abc import Mapping
 
-from verification.stats import rate, wilson_interval
+from verification.rules.stats import rate, wilson_interval
 
 # Rate name -> (numerator count, denominator count), as api-v1.md defines them.
 RATES: dict[str, tuple[str, str]] = {
