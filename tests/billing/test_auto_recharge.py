@@ -9,7 +9,7 @@ from billing import queries, services
 from billing.models import AutoRecharge, TopUp
 from billing.signals import auto_recharge_failed
 from tests.billing.helpers import make_org, payment_intents, sell
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 pytestmark = pytest.mark.stripe
 

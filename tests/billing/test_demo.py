@@ -22,7 +22,7 @@ def test_demo_funds_the_demo_buyer_once(runner, stripe_server):
 
 
 def test_demo_says_so_when_the_local_stripe_server_is_not_there(app, runner):
-    from tests.billing.conftest import free_port
+    from tests.plugins.stripe import free_port
 
     previous = app.config["STRIPE_API_BASE"]
     app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"

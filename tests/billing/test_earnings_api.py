@@ -11,7 +11,7 @@ from app.extensions import db
 from app.idempotency import IdempotencyKey
 from billing import services
 from tests.billing.helpers import fund_wallet, sell
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 PAYOUTS = "/api/v1/billing/payouts"
 

@@ -19,7 +19,7 @@ from billing import ledger, queries, services
 from billing.ledger import InsufficientFunds
 from billing.models import LedgerEntry, Payout, RefundPart, Sale, TopUp
 from tests.billing.helpers import fund_wallet, make_org
-from tests.conftest import _clean
+from tests.helpers import clean_database
 
 BUYERS, SELLERS = 2, 2
 
@@ -113,7 +113,7 @@ def _assert_books_sound(buyers, sellers):
 )
 def test_random_money_movements_keep_the_books_sound(app, funding, steps):
     db.session.remove()
-    _clean(app)
+    clean_database()
     buyers = [make_org("buyer") for _ in range(BUYERS)]
     sellers = [make_org("seller") for _ in range(SELLERS)]
     for org in sellers:

@@ -10,19 +10,7 @@ from app.extensions import db
 from billing import queries, services
 from billing.models import Payout
 from tests.billing.helpers import fund_wallet, payment_intents, sell
-from tests.conftest import PASSWORD, csrf_token
-
-
-def log_in(client, user):
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 302
+from tests.helpers import csrf_token, log_in
 
 
 def form_post(client, path, page, **data):

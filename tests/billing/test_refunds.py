@@ -7,7 +7,7 @@ from app.extensions import db
 from billing import ledger, queries
 from billing.models import TopUp
 from tests.billing.helpers import make_org, sell, stripe_refunds
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.stripe
 

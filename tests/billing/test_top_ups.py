@@ -8,7 +8,7 @@ from app.idempotency import IdempotencyKey
 from billing import ledger, queries
 from billing.models import StripeCustomer, TopUp
 from tests.billing.helpers import payment_intents, stripe_get
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.stripe
 

@@ -15,8 +15,8 @@ from app.extensions import db
 from billing import ledger, queries, services
 from billing.models import StripeEvent, TopUp, WalletRefund
 from billing.stripe_gateway import PaymentIntentResult
-from tests.billing.conftest import free_port
 from tests.billing.helpers import event, make_org, post_event, signed, stripe_get
+from tests.plugins.stripe import free_port
 
 WEBHOOK = "/api/v1/billing/stripe/webhook"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.db import utcnow
 from app.extensions import db
 from marketplace.models import Batch, Lead, SellerAccount, Vertical
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.verification.flow import pass_batch, upload
 from verification.models import SpotCheck
 

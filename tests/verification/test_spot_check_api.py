@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from marketplace.models import Lead, Vertical
 from marketplace.services import add_suppression
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.verification.flow import items, upload
 
 

@@ -7,21 +7,9 @@ from sqlalchemy import select
 from app.auth.models import AuditEntry
 from app.extensions import db
 from marketplace.models import SellerAccount
-from tests.conftest import PASSWORD, csrf_token, make_user
+from tests.helpers import csrf_token, log_in, make_user
 from tests.verification.flow import items, pass_batch, spot_check, upload
 from verification.models import SpotCheckItem
-
-
-def log_in(client, user):
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 302
 
 
 def text(response) -> str:

@@ -19,7 +19,7 @@ from app.auth import services
 from app.auth.models import ApiToken
 from app.db import utcnow
 from app.extensions import db
-from tests.conftest import need
+from tests.helpers import need
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.auth.models import ApiToken
 from app.db import utcnow
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def signup(client, **overrides):

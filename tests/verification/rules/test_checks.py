@@ -10,6 +10,8 @@ from verification.rules.checks import CheckContext, CheckedRow, Rejection, check
 from verification.rules.columns import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
 from verification.rules.postal import is_valid_postal_code, normalize_postal_code, postal_prefix
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CAPTURED = "2026-11-20T10:00:00Z"
 

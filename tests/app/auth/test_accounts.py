@@ -11,7 +11,7 @@ from app.config import ConfigError, from_env
 from app.db import utcnow
 from app.errors import Invalid
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_password_is_stored_hashed_and_checked(seller):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from marketplace import services
 from marketplace.models import Batch, Lead
-from tests.conftest import PASSWORD, csrf_token, make_user
+from tests.helpers import csrf_token, log_in, make_user
 from tests.leadfiles import csv_bytes, good_row
 
 MAIL_HEADER = [
@@ -22,18 +22,6 @@ MAIL_HEADER = [
     "consent_text",
     "consented_at",
 ]
-
-
-def log_in(client, user):
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client, "/login"),
-        },
-    )
-    assert response.status_code == 302
 
 
 def mail_rows(count: int, start: int = 0) -> list[dict]:

@@ -5,9 +5,8 @@ import os
 import pytest
 
 from billing import queries
-from tests.billing.conftest import localstripe_url, stripe_server  # noqa: F401  (fixtures)
 from tests.billing.helpers import payment_intents
-from tests.conftest import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 

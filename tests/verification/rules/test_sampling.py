@@ -21,6 +21,8 @@ from verification.rules.sampling import (
     plan_for,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def plan_tuple(lot_size, **kwargs):
     plan = plan_for(lot_size, **kwargs)

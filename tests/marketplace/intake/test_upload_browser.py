@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from marketplace.models import Batch
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.leadfiles import csv_bytes, good_row
 
 pytestmark = pytest.mark.browser

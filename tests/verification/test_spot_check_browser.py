@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from marketplace import services as market_services
 from marketplace.models import Batch
-from tests.conftest import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user
 from tests.leadfiles import good_row
 
 pytestmark = pytest.mark.browser

@@ -1,6 +1,6 @@
 """Sign-up, log-in and error pages through the test client, CSRF and all."""
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 
 def signup_form(client, **overrides):

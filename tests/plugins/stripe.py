@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import need
+from tests.helpers import need
 
 
 def free_port() -> int:

@@ -19,6 +19,8 @@ from verification.rules.switching import (
     replay,
 )
 
+pytestmark = pytest.mark.unit
+
 ACCEPT, REJECT = True, False
 
 

@@ -7,8 +7,18 @@ from app.db import utcnow
 from marketplace import services
 from tests.leadfiles import csv_bytes, good_row
 
-HEADER = ["first_name", "last_name", "email", "phone", "country", "postal_code", "captured_at",
-          "consent_text", "consented_at", "timeline"]
+HEADER = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "country",
+    "postal_code",
+    "captured_at",
+    "consent_text",
+    "consented_at",
+    "timeline",
+]
 
 
 def golden_rows():
@@ -29,8 +39,10 @@ def golden_rows():
         ({"captured_at": future}, ("captured_at", "future_date")),
         ({"captured_at": old, "consented_at": old}, ("captured_at", "too_old")),
         ({"consent_text": ""}, ("consent_text", "consent_missing")),
-        ({"captured_at": early_capture, "consented_at": late_consent},
-         ("consented_at", "consent_inconsistent")),
+        (
+            {"captured_at": early_capture, "consented_at": late_consent},
+            ("consented_at", "consent_inconsistent"),
+        ),
         ({"email": "never.again@gmail.com"}, ("email", "suppressed")),
         ({"email": "first.upload@gmail.com"}, ("email", "duplicate")),
         ({"email": "maria.lopez1@gmail.com"}, ("email", "duplicate_in_batch")),
@@ -53,18 +65,35 @@ def test_golden_file_gives_exactly_the_expected_rejections(client, seller, admin
     services.add_suppression(actor=admin, email="Never.Again@GMAIL.com")
     headers = auth(seller)
     first = csv_bytes([good_row(99, email="first.upload@gmail.com")], header=HEADER)
-    client.post("/api/v1/batches", headers=headers, content_type="multipart/form-data",
-                data={"vertical": "solar", "price_cents": "100",
-                      "file": (io.BytesIO(first), "first.csv")})
+    client.post(
+        "/api/v1/batches",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"vertical": "solar", "price_cents": "100", "file": (io.BytesIO(first), "first.csv")},
+    )
     rows, expected = golden_rows()
-    response = client.post("/api/v1/batches", headers=headers, content_type="multipart/form-data",
-                           data={"vertical": "solar", "price_cents": "100",
-                                 "file": (io.BytesIO(csv_bytes(rows, header=HEADER)), "g.csv")})
+    response = client.post(
+        "/api/v1/batches",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={
+            "vertical": "solar",
+            "price_cents": "100",
+            "file": (io.BytesIO(csv_bytes(rows, header=HEADER)), "g.csv"),
+        },
+    )
     batch_id = response.get_json()["id"]
-    items = client.get(f"/api/v1/batches/{batch_id}/rejections?limit=500",
-                       headers=headers).get_json()["items"]
+    items = client.get(
+        f"/api/v1/batches/{batch_id}/rejections?limit=500", headers=headers
+    ).get_json()["items"]
     assert {(r["row"], r["field"], r["code"]) for r in items} == expected
     assert all(r["message"] for r in items)
     body = client.get(f"/api/v1/batches/{batch_id}", headers=headers).get_json()
-    assert body["counts"] == {"rows": 17, "accepted": 1, "rejected": 14, "duplicates": 2,
-                              "listed": 0, "sold": 0}
+    assert body["counts"] == {
+        "rows": 17,
+        "accepted": 1,
+        "rejected": 14,
+        "duplicates": 2,
+        "listed": 0,
+        "sold": 0,
+    }

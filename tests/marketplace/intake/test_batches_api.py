@@ -119,7 +119,7 @@ def test_only_sellers_upload_and_only_owners_see(client, seller, buyer, auth):
     content = csv_bytes([good_row(1)])
     assert upload(client, auth(buyer), content).status_code == 403
     created = upload(client, auth(seller), content).get_json()
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     other = make_user("seller")
     for path in ("", "/rejections", "/leads"):
@@ -175,7 +175,7 @@ def test_duplicates_inside_a_batch_name_the_original_row(client, seller, auth):
 
 
 def test_another_sellers_duplicate_does_not_reveal_the_lead(client, seller, auth):
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     upload(client, auth(seller), csv_bytes([good_row(1)]))
     other = make_user("seller")

@@ -8,6 +8,8 @@ from verification.rules.checks import CheckContext, check_row
 from verification.rules.qualification import qualify
 from verification.rules.scoring import HIGH_INTENT_SIGNALS, OTHER_SIGNALS, score_lead, temperature
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CERTIFICATE = "https://cert.trustedform.com/0123456789abcdef0123456789abcdef01234567"
 

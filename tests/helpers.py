@@ -1,0 +1,113 @@
+"""Helpers that tests import: users of each role, API headers, CSRF tokens, web log-in.
+
+Fixtures live in conftest.py (pytest loads it as a plugin); anything a test module imports by name
+lives here, so no test imports conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app.auth import services
+from app.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+# Tables whose rows are reference data seeded by migrations, kept between tests.
+REFERENCE_TABLES = {"alembic_version", "verticals", "platform_settings"}
+DEFAULT_VERTICAL_SLUGS = (
+    "solar",
+    "home-insurance",
+    "auto-insurance",
+    "mortgage",
+    "legal",
+    "education",
+    "b2b-software",
+)
+
+
+_counter = {"n": 0}
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip on a developer's machine when a server is missing; fail under CI=true."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def make_user(role: str, *, email: str | None = None, org: str | None = None):
+    """A user of ``role`` (seller, buyer or admin) in an organisation of its own."""
+    _counter["n"] += 1
+    n = _counter["n"]
+    email = email or f"{role}{n}@example.com"
+    if role == "admin":
+        return services.create_user(
+            email=email, password=PASSWORD, role="admin", organization_name=org
+        )
+    return services.signup(
+        email=email,
+        password=PASSWORD,
+        organization_name=org or f"{role.title()} Org {n}",
+        kind=role,
+    )
+
+
+def bearer(user) -> dict:
+    """Headers carrying a fresh API token of ``user``."""
+    _, token = services.create_token(user=user)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the page at ``path``, as a form on it would post it."""
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client, user) -> None:
+    """Log ``user`` in through the web form, as a person would."""
+    response = client.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert response.status_code == 302
+
+
+def clean_database() -> None:
+    """Empty every table but the reference data, which goes back to what migrations made."""
+    tables = [t for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+        # Reference rows go back to what the migrations made.
+        from app.settings import DEFAULTS, PlatformSettings
+        from marketplace.models import Vertical
+
+        conn.execute(
+            Vertical.__table__.delete().where(Vertical.slug.not_in(DEFAULT_VERTICAL_SLUGS))
+        )
+        conn.execute(
+            Vertical.__table__.update().values(
+                return_window_days=7, max_lead_age_days=90, required_columns=[], is_active=True
+            )
+        )
+        conn.execute(PlatformSettings.__table__.update().values(**DEFAULTS))
