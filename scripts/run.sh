@@ -17,7 +17,8 @@ if ! port_open 8420; then
   for _ in $(seq 50); do port_open 8420 && break; sleep 0.2; done
 fi
 echo "==> building the database"
-flask db upgrade heads 2>&1 | grep -v "^INFO" || true
+# pipefail: a failed upgrade stops here; only the INFO chatter is filtered out.
+flask db upgrade 2>&1 | { grep -v "^INFO" || true; }
 echo "==> starting the Celery worker and beat (broker: ${REDIS_URL:-filesystem})"
 celery -A wsgi:celery_app worker --beat --pool=solo --loglevel=INFO \
   > instance/celery.log 2>&1 &

@@ -111,3 +111,12 @@ def clean_database() -> None:
             )
         )
         conn.execute(PlatformSettings.__table__.update().values(**DEFAULTS))
+
+
+def assert_forbidden(response) -> None:
+    """A role gate said no: 403 with the error envelope and nothing of the object."""
+    assert response.status_code == 403
+    assert response.get_json() == {
+        "error": {"code": "forbidden", "message": response.get_json()["error"]["message"],
+                  "details": {}}
+    }  # fmt: skip

@@ -34,18 +34,27 @@ def test_auto_recharge_needs_a_card(client, buyer, auth, stripe_server):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        {"enabled": True, "threshold_cents": -1, "amount_cents": 5000},
-        {"enabled": True, "threshold_cents": 2000, "amount_cents": 499},
-        {"enabled": True, "threshold_cents": 2000, "amount_cents": 50.5},
-        {"enabled": "yes please", "threshold_cents": 2000, "amount_cents": 5000},
-        {"enabled": True, "threshold_cents": 2000},
+        ({"enabled": True, "threshold_cents": -1, "amount_cents": 5000}, "threshold_cents"),
+        ({"enabled": True, "threshold_cents": 2000, "amount_cents": 499}, "amount_cents"),
+        ({"enabled": True, "threshold_cents": 2000, "amount_cents": 50.5}, "amount_cents"),
+        ({"enabled": "yes please", "threshold_cents": 2000, "amount_cents": 5000}, "enabled"),
+        ({"enabled": True, "threshold_cents": 2000}, "amount_cents"),
     ],
 )
-def test_bad_auto_recharge_settings_are_422(client, buyer, auth, body):
-    response = client.put("/api/v1/billing/auto-recharge", headers=auth(buyer), json=body)
+def test_bad_auto_recharge_settings_are_422(client, buyer, auth, stripe_server, body, field):
+    """A buyer with a card, so only the bad field can be what is refused; nothing changes."""
+    services.add_payment_method(buyer_org_id=buyer.organization_id, payment_method="pm_card_visa")
+    headers = auth(buyer)
+    response = client.put("/api/v1/billing/auto-recharge", headers=headers, json=body)
     assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]
+    wallet = client.get("/api/v1/billing/wallet", headers=headers).get_json()
+    assert wallet["auto_recharge"]["enabled"] is False
+    good = {"enabled": True, "threshold_cents": 2000, "amount_cents": 5000}
+    response = client.put("/api/v1/billing/auto-recharge", headers=headers, json=good)
+    assert response.status_code == 200  # the same buyer's valid settings are taken
 
 
 def test_a_purchase_under_the_threshold_recharges_once(client, buyer, auth, stripe_server):

@@ -106,10 +106,15 @@ def test_payouts_are_per_organisation_and_role(client, earned, buyer, admin, aut
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.25, "10", True, 10**20])
-def test_bad_payout_amounts_are_422(client, earned, auth, amount):
+def test_bad_payout_amounts_are_422_and_move_nothing(client, earned, auth, amount):
     services.save_payout_details(seller_org_id=earned.organization_id, details="bank")
-    response = client.post(PAYOUTS, json={"amount_cents": amount}, headers=auth(earned))
+    headers = auth(earned)
+    before = client.get("/api/v1/billing/earnings", headers=headers).get_json()
+    response = client.post(PAYOUTS, json={"amount_cents": amount}, headers=headers)
     assert response.status_code == 422
+    assert "amount_cents" in response.get_json()["error"]["details"]
+    assert client.get("/api/v1/billing/earnings", headers=headers).get_json() == before
+    assert client.get(PAYOUTS, headers=headers).get_json()["items"] == []
 
 
 def test_payout_with_the_same_key_is_requested_once(client, earned, auth):

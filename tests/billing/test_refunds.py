@@ -90,9 +90,16 @@ def test_same_key_refunds_once(client, buyer, headers, stripe_server):
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, "100", None, 10**20])
-def test_bad_refund_amounts_are_422(client, headers, amount):
+def test_bad_refund_amounts_are_422_and_move_nothing(
+    client, buyer, headers, stripe_server, amount
+):
+    top_up(client, headers, 5000, "funds")
     response = client.post(REFUNDS, json={"amount_cents": amount}, headers=headers)
     assert response.status_code == 422
+    assert "amount_cents" in response.get_json()["error"]["details"]
+    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert client.get(REFUNDS, headers=headers).get_json()["items"] == []
+    assert stripe_refunds(stripe_server) == []
 
 
 def test_refund_while_stripe_is_down_keeps_the_money_in_the_wallet(

@@ -1,12 +1,14 @@
-"""The committed migrations build exactly the schema the models describe."""
+"""The committed migrations: one head, exactly the schema the models describe, reversible."""
 
 import os
 import uuid
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -32,18 +34,47 @@ def _empty_database(app, tmp_path):
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+def _diff_against_models() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "render_as_batch": True}
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def test_there_is_exactly_one_head():
+    """`flask db upgrade` (head) is what production runs: two unmerged heads would fail it."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"unmerged migration heads: {heads}"
+
+
 def test_upgrade_on_empty_database_matches_models(app, tmp_path):
     url, drop = _empty_database(app, tmp_path)
     try:
         fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with fresh.app_context():
-            upgrade(directory=MIGRATIONS, revision="heads")
-            with db.engine.connect() as conn:
-                context = MigrationContext.configure(
-                    conn, opts={"compare_type": True, "render_as_batch": True}
-                )
-                diff = compare_metadata(context, db.metadata)
+            upgrade(directory=MIGRATIONS, revision="head")
+            diff = _diff_against_models()
             db.engine.dispose()
         assert diff == [], f"models and migrations disagree: {diff}"
+    finally:
+        drop()
+
+
+def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(app, tmp_path):
+    url, drop = _empty_database(app, tmp_path)
+    try:
+        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with fresh.app_context():
+            upgrade(directory=MIGRATIONS, revision="head")
+            downgrade(directory=MIGRATIONS, revision="base")
+            left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+            upgrade(directory=MIGRATIONS, revision="head")
+            diff = _diff_against_models()
+            db.engine.dispose()
+        assert left == set(), f"downgrade to base left tables behind: {left}"
+        assert diff == [], f"models and migrations disagree after a round trip: {diff}"
     finally:
         drop()

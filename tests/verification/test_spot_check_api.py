@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from marketplace.models import Lead, Vertical
 from marketplace.services import add_suppression
-from tests.helpers import make_user
+from tests.helpers import assert_forbidden, make_user
 from tests.verification.flow import items, upload
 
 
@@ -14,11 +14,11 @@ def test_sellers_and_buyers_cannot_see_or_use_the_queue(client, seller, buyer, a
     item = items(batch.id)[0]
     for user in (seller, buyer):
         headers = auth(user)
-        assert client.get("/api/v1/spot-checks", headers=headers).status_code == 403
+        assert_forbidden(client.get("/api/v1/spot-checks", headers=headers))
         response = client.post(
             f"/api/v1/spot-checks/{item.id}", headers=headers, json={"outcome": "confirmed"}
         )
-        assert response.status_code == 403
+        assert_forbidden(response)
     assert client.get("/api/v1/spot-checks").status_code == 401
     assert client.get("/api/v1/spot-checks", headers=auth(admin)).status_code == 200
     db.session.expire_all()

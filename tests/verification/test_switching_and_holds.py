@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.auth.models import AuditEntry
 from app.extensions import db
 from marketplace.models import Lead, SellerAccount
+from tests.helpers import assert_forbidden
 from tests.verification.flow import (
     fail_batch,
     items,
@@ -125,8 +126,8 @@ def test_admin_hold_and_clear_through_the_api(client, seller, admin, buyer, auth
         response = client.post(url, headers=headers, json=body)
         assert response.status_code == 422, body
         assert "note" in response.get_json()["error"]["details"]
-    assert client.post(url, headers=auth(seller), json={"note": "x"}).status_code == 403
-    assert client.post(url, headers=auth(buyer), json={"note": "x"}).status_code == 403
+    assert_forbidden(client.post(url, headers=auth(seller), json={"note": "x"}))
+    assert_forbidden(client.post(url, headers=auth(buyer), json={"note": "x"}))
     assert not account(seller).is_on_hold
 
     response = client.post(url, headers=headers, json={"note": "Complaints from buyers."})

@@ -291,9 +291,15 @@ def test_upload_over_the_size_limit_is_413_before_reading(app, client, seller, a
 
 def test_html_in_names_is_data_not_markup(client, seller, auth):
     headers = auth(seller)
-    rows = [good_row(1, last_name="<b>Bold</b>")]
-    body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
+    rows = [good_row(1, last_name="<b>Bold</b>"), good_row(2)]
+    batch_id = upload(client, headers, csv_bytes(rows)).get_json()["id"]
+    body = batch(client, headers, batch_id)
     assert_rows_add_up(body)
+    assert body["counts"]["accepted"] == 1
+    rejections = client.get(f"/api/v1/batches/{batch_id}/rejections", headers=headers)
+    assert [(r["row"], r["field"], r["code"]) for r in rejections.get_json()["items"]] == [
+        (1, "last_name", "invalid_value")
+    ]
 
 
 def test_old_and_future_leads_are_rejected_by_age(client, seller, auth):

@@ -208,6 +208,21 @@ def test_quality_score_is_a_whole_number_from_0_to_100(figures):
     assert 0 <= score <= 100
 
 
+def test_quality_score_of_a_worked_history_is_85():
+    """Worked by hand from the published formula, each part at the cautious end of its 95% range.
+
+    upheld 12/800: Wilson upper 0.02603 -> 0.4 x 0.97397 = 0.38959
+    batches rejected 2/40: upper 0.16504 -> 0.3 x 0.83496 = 0.25049
+    rows rejected 60/2000: upper 0.03842 -> 0.2 x 0.96158 = 0.19232
+    won 40/200: Wilson lower 0.15045 -> 0.1 x 0.15045 = 0.01505
+    total 0.84744 -> 84.7 -> 85 (half up)
+    """
+    assert quality_score(HISTORY) == 85
+    assert quality_score({**HISTORY, "outcomes_won": 0}) == 83  # the won part, 1.5 points, gone
+    # upheld 0/800: upper 0.00478 -> 0.4 x 0.99522 = 0.39809, 0.85 points more: 85.59 -> 86
+    assert quality_score({**HISTORY, "disputes_upheld": 0}) == 86
+
+
 def test_a_seller_without_history_scores_0_and_a_long_clean_one_nearly_100():
     assert quality_score({}) == 0
     clean = {
