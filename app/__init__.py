@@ -78,12 +78,9 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "ldx_..."}
     )
 
-    from app.auth.queries import get_user
+    from app.auth.sessions import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = get_user(int(user_id)) if user_id.isdigit() else None
-        return user if user and user.is_enabled else None
+    login_manager.user_loader(load_user)
 
 
 def register_blueprints(app: Flask) -> None:
