@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as config_module
 from app.api import LeadexApi
@@ -38,6 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # The client's address and scheme as the proxies saw them, for rate limits and
+        # secure cookies; with 0 a forged X-Forwarded-For header changes nothing.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     register_extensions(app)
     register_blueprints(app)

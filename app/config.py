@@ -18,6 +18,18 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
 def _instance_secret(instance_dir: Path) -> str:
     """A random key kept in the instance folder, so development sessions survive restarts."""
     instance_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +98,8 @@ def from_env(environ: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto: 0 trusts none.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0),
         "CELERY": {
             "broker_url": broker_url,
             "broker_transport_options": broker_options,

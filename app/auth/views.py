@@ -8,7 +8,6 @@ from flask_login import current_user, login_remembered, login_required, logout_u
 from app.auth import services, sessions, throttle
 from app.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from app.errors import Invalid
-from app.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(throttle.SIGNUP_PER_IP, methods=["POST"])
+@throttle.signup_per_ip
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
@@ -52,7 +51,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(throttle.LOGIN_PER_IP, methods=["POST"])
+@throttle.login_per_ip
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
