@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    config_module.prepare_storage(app.config)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # The client's address and scheme as the proxies saw them, for rate limits and
