@@ -52,7 +52,7 @@ def _hash_password(password: str) -> str:
 
 
 def check_password_rules(password: str, *, email: str = "", organization_name: str = "") -> None:
-    problems = password_problems(password, user_inputs=(email, organization_name))
+    problems = password_problems(password, email=email, organization_name=organization_name)
     if problems:
         raise Invalid("The password does not meet the rules.", details={"password": problems})
 
