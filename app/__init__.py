@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as config_module
 from app.api import LeadexApi
@@ -38,8 +39,15 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    config_module.prepare_storage(app.config)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # The client's address and scheme as the proxies saw them, for rate limits and
+        # secure cookies; with 0 a forged X-Forwarded-For header changes nothing.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
@@ -78,12 +86,27 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "ldx_..."}
     )
 
-    from app.auth.queries import get_user
+    from app.auth.sessions import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = get_user(int(user_id)) if user_id.isdigit() else None
-        return user if user and user.is_enabled else None
+    login_manager.user_loader(load_user)
+
+
+SECURITY_HEADERS = {
+    # No page of ours may be framed (clickjacking of one-click buttons); frame-ancestors is
+    # the CSP form of the same rule and restricts nothing else, so Swagger UI and Stripe.js
+    # load as before.
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def register_blueprints(app: Flask) -> None:

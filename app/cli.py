@@ -1,6 +1,7 @@
 """`flask demo`: demo accounts (and whatever domain packages add), safe to run again."""
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth import services
@@ -12,6 +13,12 @@ from app.extensions import db
 @click.command("demo")
 def demo_command():
     """Create the demo admin, seller and buyer (idempotent) and print how to sign in."""
+    if current_app.config["LEADEX_ENV"] == "production":
+        # The demo admin's password is printed here and published in the README.
+        raise click.ClickException(
+            "flask demo refuses to run with LEADEX_ENV=production: it would create an admin "
+            "whose password is public. Nothing was created."
+        )
     users = {}
     for role, email, org in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email_key == email))

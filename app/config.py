@@ -1,11 +1,38 @@
 """Configuration read from environment variables, with safe defaults for the embedded mode."""
 
 import os
+import re
 import secrets
+import stat
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# A production SECRET_KEY signs sessions, remember cookies and CSRF tokens: anyone who can guess
+# it can forge them. Keys are compared lower-case with anything but letters and digits removed.
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = {
+    "dev",
+    "development",
+    "secret",
+    "secretkey",
+    "changeme",
+    "changethis",
+    "default",
+    "test",
+    "testing",
+    "password",
+    "insecure",
+    "mysecretkey",
+    "yoursecretkey",
+    "yoursecretkeyhere",
+    "supersecret",
+    "supersecretkey",
+}
+WEAK_SECRET_KEY_PARTS = ("changeme", "changethis", "replaceme", "yoursecret", "placeholder")
 
 
 class ConfigError(RuntimeError):
@@ -18,9 +45,43 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions off ``path`` (0700 folders, 0600 files) if it is ours.
+
+    The instance folder, the SQLite database and uploads hold personal data and password
+    hashes; other local users have no business reading them.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid == os.geteuid() and mode & 0o077:
+        path.chmod(mode & ~0o077)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) if needed; the folder itself is 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(path)
+    return path
+
+
 def _instance_secret(instance_dir: Path) -> str:
     """A random key kept in the instance folder, so development sessions survive restarts."""
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(instance_dir)
     path = instance_dir / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
@@ -55,11 +116,13 @@ def from_env(environ: dict | None = None) -> dict:
         if production:
             raise ConfigError("SECRET_KEY must be set when LEADEX_ENV=production")
         secret_key = _instance_secret(instance_dir)
+    elif production:
+        check_secret_key(secret_key)
     database_url = env.get("DATABASE_URL")
     if not database_url:
         if production:
             raise ConfigError("DATABASE_URL must be set when LEADEX_ENV=production")
-        instance_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(instance_dir)
         database_url = f"sqlite:///{instance_dir / 'leadex.db'}"
     database_url = normalize_database_url(database_url)
 
@@ -68,7 +131,8 @@ def from_env(environ: dict | None = None) -> dict:
     broker_dir = instance_dir / "celery-broker"
     broker_options = {}
     if broker_url == "filesystem://":
-        broker_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(instance_dir)
+        private_dir(broker_dir)
         broker_options = {
             "data_folder_in": str(broker_dir),
             "data_folder_out": str(broker_dir),
@@ -86,6 +150,8 @@ def from_env(environ: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto: 0 trusts none.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0),
         "CELERY": {
             "broker_url": broker_url,
             "broker_transport_options": broker_options,
@@ -116,6 +182,8 @@ def from_env(environ: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Also the longest a web log-in lasts, checked on the server (app.auth.sessions).
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "API_TITLE": "Leadex API",
@@ -126,3 +194,45 @@ def from_env(environ: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     }
+
+
+def check_secret_key(secret_key: str) -> None:
+    """Refuse a production key that is short or a known placeholder."""
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is {len(secret_key)} characters; production needs at least "
+            f"{MIN_SECRET_KEY_LENGTH} random ones, e.g. python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    folded = re.sub(r"[^a-z0-9]", "", secret_key.lower())
+    if folded in WEAK_SECRET_KEYS or any(part in folded for part in WEAK_SECRET_KEY_PARTS):
+        raise ConfigError(
+            "SECRET_KEY is a known placeholder; set a random one, e.g. python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+def prepare_storage(config) -> None:
+    """Make the folders and SQLite file the app writes, readable by their owner only.
+
+    Runs once the configuration is final (tests override the database). The SQLite file is
+    created 0600 before SQLAlchemy opens it: SQLite gives its -wal and -shm files the mode of
+    the database. An existing UPLOAD_DIR that someone configured (shared storage) keeps its
+    mode; uploaded files themselves are written by the marketplace.
+    """
+    instance_dir = Path(config["INSTANCE_DIR"])
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if not url.database.startswith("file:"):
+            database = Path(url.database)
+            if database.parent.is_dir():  # O_CREAT without O_TRUNC: an existing file is kept
+                os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+            for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+                make_private(path)
+    if config.get("UPLOAD_DIR"):
+        upload_dir = Path(config["UPLOAD_DIR"])
+        if not upload_dir.exists():
+            private_dir(upload_dir)
+    else:
+        private_dir(instance_dir)
+        private_dir(instance_dir / "uploads")

@@ -11,13 +11,13 @@ from app.auth.schemas import (
     TokenCreatedSchema,
     TokenSchema,
 )
-from app.extensions import db, limiter
+from app.extensions import db
 
 blp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
 
 @blp.post("/signup")
-@limiter.limit(throttle.SIGNUP_PER_IP)
+@throttle.signup_per_ip
 @blp.arguments(SignupArgs)
 @blp.response(201, SignupResultSchema)
 def signup(args):
@@ -26,7 +26,7 @@ def signup(args):
 
 
 @blp.post("/auth/tokens")
-@limiter.limit(throttle.LOGIN_PER_IP)
+@throttle.login_per_ip
 @blp.arguments(TokenArgs)
 @blp.response(201, TokenCreatedSchema)
 def create_token(args):

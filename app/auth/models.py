@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, utcnow
@@ -39,8 +40,22 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to end every web session and remember-me cookie of the user at once (log-out,
+    # password change, disable): both carry the version they were made with.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
+
+    # Not a column: when the web log-in this object stands for began (epoch seconds). Set by
+    # the user loader from the session; a user first identified without one logs in now.
+    login_started = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id, kept in the session and the remember cookie: who, which session
+        version and since when, so the user loader can refuse ended and expired log-ins."""
+        if self.login_started is None:
+            self.login_started = int(time.time())
+        return f"{self.id}:{self.session_version}:{self.login_started}"
 
     @property
     def role(self) -> str:

@@ -1,4 +1,4 @@
-"""Account use cases: sign up, sign in, API tokens, users made by staff, the audit log."""
+"""Account use cases: sign up, sign in, passwords, sessions, API tokens, the audit log."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import KIND_BY_ROLE, ApiToken, AuditEntry, Organization, User
 from app.auth.passwords import password_problems
 from app.db import transaction, utcnow
-from app.errors import Conflict, Invalid, NotFound, Unauthorized
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 TOKEN_PREFIX = "ldx_"
 PLATFORM_ORG_NAME = "Leadex staff"
@@ -35,6 +35,11 @@ class InvalidCredentials(Unauthorized):
     message = "The email and password do not match an account."
 
 
+class WrongCurrentPassword(Invalid):
+    code = "wrong_password"
+    message = "The current password is not right."
+
+
 def normalize_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
@@ -47,7 +52,7 @@ def _hash_password(password: str) -> str:
 
 
 def check_password_rules(password: str, *, email: str = "", organization_name: str = "") -> None:
-    problems = password_problems(password, user_inputs=(email, organization_name))
+    problems = password_problems(password, email=email, organization_name=organization_name)
     if problems:
         raise Invalid("The password does not meet the rules.", details={"password": problems})
 
@@ -125,6 +130,60 @@ def authenticate(*, email: str, password: str) -> User:
     with transaction():
         user.last_login_at = utcnow()
     return user
+
+
+def end_sessions(*, user: User) -> None:
+    """End every web session and remember-me cookie of ``user``, on every device (log-out)."""
+    with transaction() as session:
+        _bump_session_version(session, user)
+
+
+def _bump_session_version(session, user: User) -> None:
+    # In SQL, so two log-outs at once both count; the cookies carry the version they were
+    # made with and the user loader refuses any other (app.auth.sessions).
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["session_version"])
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """The user sets a new password, proving the old one; all their web sessions end."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise WrongCurrentPassword(details={"current_password": [WrongCurrentPassword.message]})
+    set_password(user=user, new_password=new_password, actor=user)
+
+
+def set_password(*, user: User, new_password: str, actor: User | None) -> None:
+    """A new password under the usual rules; every web session of the user ends.
+
+    ``actor`` is the user themselves, or None for staff at the console (`flask users
+    set-password`). API tokens stay: they are revoked one by one.
+    """
+    check_password_rules(new_password, email=user.email, organization_name=user.organization.name)
+    with transaction() as session:
+        user.password_hash = _hash_password(new_password)
+        _bump_session_version(session, user)
+        record_audit(actor=actor, action="user.password_changed", obj=user)
+
+
+def set_user_enabled(*, actor: User | None, user: User, is_enabled: bool) -> None:
+    """An admin (or staff at the console, ``actor=None``) disables or re-enables a user.
+
+    Disabling ends every web session and remember cookie of the user for good: enabling
+    again does not bring the old ones back. Their API tokens stop working while disabled.
+    """
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("Only admins enable or disable users.")
+    with transaction() as session:
+        user.is_enabled = is_enabled
+        _bump_session_version(session, user)
+        record_audit(
+            actor=actor, action="user.enabled" if is_enabled else "user.disabled", obj=user
+        )
 
 
 def _token_digest(token: str) -> str:

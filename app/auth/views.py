@@ -1,14 +1,13 @@
-"""Web pages for signing up, logging in and out."""
+"""Web pages for signing up, logging in and out, and the account page."""
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_remembered, login_required, logout_user
 
-from app.auth import services, throttle
-from app.auth.forms import LoginForm, SignupForm
+from app.auth import services, sessions, throttle
+from app.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from app.errors import Invalid
-from app.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(throttle.SIGNUP_PER_IP, methods=["POST"])
+@throttle.signup_per_ip
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
@@ -45,14 +44,14 @@ def signup():
             for field, problems in exc.details.items():
                 getattr(form, field, form.email).errors.extend(problems)
         else:
-            login_user(user)
+            sessions.start(user)
             flash(f"Welcome to Leadex, {user.organization.name}.", "success")
             return redirect(url_for("web.dashboard"))
     return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(throttle.LOGIN_PER_IP, methods=["POST"])
+@throttle.login_per_ip
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
@@ -67,7 +66,7 @@ def login():
             form.password.errors.append(exc.message)
             status = 401
         else:
-            login_user(user, remember=form.remember.data)
+            sessions.start(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), status
 
@@ -75,6 +74,37 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Every session of the user ends, on every device: a copied cookie must not outlive this.
+    services.end_sessions(user=current_user._get_current_object())
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        # Guessing the current password from a stolen session counts as failed log-ins.
+        throttle.check_login_allowed(user.email)
+        try:
+            services.change_password(
+                user=user,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except services.WrongCurrentPassword as exc:
+            throttle.record_login_failure(user.email)
+            form.current_password.errors.append(exc.message)
+        except Invalid as exc:
+            for field, problems in exc.details.items():
+                field = "new_password" if field == "password" else field
+                getattr(form, field, form.new_password).errors.extend(problems)
+        else:
+            # Every other session has ended; this browser carries on under the new version.
+            sessions.start(user, remember=login_remembered())
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), 200 if not form.errors else 422
