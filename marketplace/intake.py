@@ -26,13 +26,13 @@ from datetime import UTC, timedelta
 from itertools import islice
 from pathlib import Path
 
-from blinker import Namespace
 from flask import current_app
 from sqlalchemy import JSON, insert, or_, select, update
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.settings import get_settings
+from marketplace.derive import derive
 from marketplace.models import (
     VISIBLE_BATCH_STATUSES,
     Batch,
@@ -41,10 +41,9 @@ from marketplace.models import (
     SellerAccount,
     Suppression,
 )
+from marketplace.signals import batch_processed
 from verification.rules.checks import CheckContext, check_row
 from verification.rules.columns import REQUIRED_COLUMNS, canonical_header
-from verification.rules.qualification import qualify
-from verification.rules.scoring import score_lead, temperature
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +53,6 @@ MAX_FIELD_BYTES = 1_000_000
 CHUNK_ROWS = 2_000
 # Below this many rows, starting worker processes costs more than it saves.
 POOL_MIN_ROWS = 20_000
-
-signals = Namespace()
-# Sent once a batch has finished intake (status spot_check or held); receivers get batch_id.
-batch_processed = signals.signal("batch-processed")
 
 csv.field_size_limit(MAX_FIELD_BYTES)
 
@@ -297,40 +292,7 @@ def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, 
     }
 
 
-def derive(values: dict) -> dict:
-    """The lead's stored values plus what the platform derives from them (pure)."""
-    qualification = qualify(values)
-    bant = qualification["bant"]
-    score, breakdown = score_lead(values, bant)
-    frameworks = qualification["frameworks"]
-    row = {k: v for k, v in values.items() if k in _LEAD_VALUE_COLUMNS}
-    row.update(
-        bant_budget=bant["budget"],
-        bant_authority=bant["authority"],
-        bant_need=bant["need"],
-        bant_timing=bant["timing"],
-        bant_met=bant["met"],
-        champ=frameworks["champ"],
-        anum=frameworks["anum"],
-        faint=frameworks["faint"],
-        gpct=frameworks["gpct"],
-        stage=qualification["stage"],
-        claimed_stage_unsupported=qualification["claimed_stage_unsupported"],
-        score=score,
-        score_breakdown=breakdown,
-        temperature=temperature(score),
-    )
-    return row
-
-
-# Columns a batch sets for all its leads; the rest come from the row.
-_BATCH_COLUMNS = (
-    "batch_id", "seller_id", "vertical_id", "status", "is_paused", "price_cents", "currency",
-    "max_sales", "sales_count", "created_at", "listed_at",
-)  # fmt: skip
-_LEAD_VALUE_COLUMNS = frozenset(c.key for c in Lead.__table__.columns) - {
-    "id", "row_number", *_BATCH_COLUMNS,
-}  # fmt: skip
+# Every leads column but the id, in the order of the INSERT statement.
 INSERT_COLUMNS = tuple(c.key for c in Lead.__table__.columns if c.key != "id")
 _JSON_COLUMNS = frozenset(c.key for c in Lead.__table__.columns if isinstance(c.type, JSON))
 _TIME_COLUMNS = frozenset(c.key for c in Lead.__table__.columns if isinstance(c.type, UTCDateTime))
@@ -349,6 +311,7 @@ class LeadRowFormat:
 
     @classmethod
     def for_batch(cls, batch: Batch, *, now, dialect: str) -> LeadRowFormat:
+        # The columns a batch sets for all its leads; the rest come from the row.
         constants = {
             "batch_id": batch.id, "seller_id": batch.seller_id,
             "vertical_id": batch.vertical_id, "status": "pending", "is_paused": False,
@@ -400,7 +363,7 @@ def check_chunk(
             if values["email"]:
                 # Stored and matched lower-case, so Ann@x.com and ann@x.com are one person.
                 values["email"] = values["email"].lower()
-            row = fmt.row(number, derive(values))
+            row = fmt.row(number, {**values, **derive(values)})
             out.append((number, values["email"], values["phone"], row, ()))
         else:
             problems = [(r.field, r.code, r.message, r.details) for r in result.rejections]

@@ -16,16 +16,13 @@ from app.db import transaction, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.extensions import db
 from marketplace import intake
+from marketplace.derive import derive
+from marketplace.errors import BatchNotInSpotCheck, VerticalNotFound
 from marketplace.models import Batch, SellerAccount, Suppression, Vertical
 
 MAX_JSON_LEADS = 10_000
 MAX_PRICE_CENTS = 1_000_000
 MAX_SALES = 20
-
-
-class VerticalNotFound(Invalid):
-    code = "unknown_vertical"
-    message = "There is no such vertical."
 
 
 def upload_dir() -> Path:
@@ -313,11 +310,6 @@ from sqlalchemy import update  # noqa: E402
 from marketplace.models import Lead  # noqa: E402
 
 
-class BatchNotInSpotCheck(Conflict):
-    code = "batch_not_in_spot_check"
-    message = "The batch is not waiting for its spot-check any more."
-
-
 def set_batch_spot_check(*, batch_id: int, figures: dict) -> Batch:
     """Merge spot-check figures (plan, counts, decision) into ``batch.decision``."""
     batch = db.session.get(Batch, batch_id)
@@ -387,32 +379,12 @@ def mark_leads_defective(*, lead_ids) -> int:
 def rescore_lead(*, lead_id: int, bant_override: dict) -> dict:
     """Qualify and score a lead again with the BANT a person actually gave; returns changes."""
     from marketplace.queries import lead_values
-    from verification.rules.qualification import qualify
-    from verification.rules.scoring import score_lead, temperature
 
     lead = db.session.get(Lead, lead_id)
     if lead is None:
         raise NotFound("No such lead.")
-    values = lead_values(lead)
-    qualification = qualify(values, bant_override=bant_override)
-    bant = qualification["bant"]
-    score, breakdown = score_lead(values, bant)
-    frameworks = qualification["frameworks"]
-    new = {
-        "bant_budget": bant["budget"],
-        "bant_authority": bant["authority"],
-        "bant_need": bant["need"],
-        "bant_timing": bant["timing"],
-        "bant_met": bant["met"],
-        **frameworks,
-        "stage": qualification["stage"],
-        "claimed_stage_unsupported": qualification["claimed_stage_unsupported"],
-        "score": score,
-        "score_breakdown": breakdown,
-        "temperature": temperature(score),
-    }
     changes = {}
-    for key, value in new.items():
+    for key, value in derive(lead_values(lead), bant_override=bant_override).items():
         before = getattr(lead, key)
         if before != value:
             changes[key] = {"before": before, "after": value}
