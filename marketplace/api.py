@@ -6,8 +6,8 @@ from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_sch
 from app.csvutil import csv_response
 from app.errors import Invalid, TooLarge
 from app.extensions import db
-from marketplace import queries, services
-from marketplace.models import Batch, BatchRejection, Lead, Vertical
+from marketplace import queries, services, verticals
+from marketplace.models import Batch, BatchRejection, Lead
 from marketplace.schemas import (
     BatchAcceptedSchema,
     BatchFormArgs,
@@ -28,7 +28,7 @@ blp = ApiBlueprint("market", __name__, url_prefix="/api/v1", description="Vertic
 @api_auth()
 @blp.response(200, page_schema(VerticalSchema, "VerticalList"))
 def list_verticals():
-    return {"items": db.session.scalars(queries.list_verticals()).all(), "next_cursor": None}
+    return {"items": db.session.scalars(verticals.list_verticals()).all(), "next_cursor": None}
 
 
 @blp.post("/batches")
@@ -148,7 +148,7 @@ def list_batch_leads(page, batch_id):
 @api_auth("admin")
 @blp.response(200, page_schema(VerticalSchema, "AdminVerticalList"))
 def admin_list_verticals():
-    stmt = queries.list_verticals(include_inactive=True)
+    stmt = verticals.list_verticals(include_inactive=True)
     return {"items": db.session.scalars(stmt).all(), "next_cursor": None}
 
 
@@ -157,7 +157,7 @@ def admin_list_verticals():
 @blp.arguments(VerticalArgs)
 @blp.response(201, VerticalSchema)
 def admin_create_vertical(args):
-    return services.create_vertical(actor=current_api_user(), **args)
+    return verticals.create_vertical(actor=current_api_user(), **args)
 
 
 @blp.put("/admin/verticals/<slug>")
@@ -165,7 +165,4 @@ def admin_create_vertical(args):
 @blp.arguments(VerticalUpdateArgs)
 @blp.response(200, VerticalSchema)
 def admin_update_vertical(args, slug):
-    return services.update_vertical(actor=current_api_user(), slug=slug, **args)
-
-
-__all__ = ["blp", "Vertical"]
+    return verticals.update_vertical(actor=current_api_user(), slug=slug, **args)

@@ -1,15 +1,20 @@
-"""Reads of the market: batches, their rejections and leads, verticals."""
+"""Reads of the market: batches, their rejections and leads, and the set-based aggregates
+behind the spot-check workflow and the quality figures (one grouped query each, never a loop
+over leads).
+"""
 
-from sqlalchemy import select
+from __future__ import annotations
 
-from marketplace.models import Batch, BatchRejection, Lead, Vertical
+from datetime import datetime
 
+from flask import url_for
+from sqlalchemy import Date, and_, case, cast, func, or_, select
 
-def list_verticals(*, include_inactive: bool = False):
-    stmt = select(Vertical)
-    if not include_inactive:
-        stmt = stmt.where(Vertical.is_active.is_(True))
-    return stmt.order_by(Vertical.name)
+from app.extensions import db
+from marketplace.models import Batch, BatchRejection, Lead, SellerAccount, Suppression
+
+# Batches whose intake has finished: their rows count towards the seller's figures.
+FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
 
 
 def list_batches(*, seller_id: int):
@@ -29,10 +34,6 @@ def iter_rejection_rows(*, batch_id: int, page: int = 2000):
     Keyset pages rather than one server-side cursor: a download the client drops leaves no
     cursor open behind it.
     """
-    from sqlalchemy import and_, or_
-
-    from app.extensions import db
-
     last_row, last_id = 0, 0
     while True:
         rows = db.session.execute(
@@ -66,10 +67,6 @@ def list_batch_leads(*, batch_id: int):
 
 def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
     """Listed and sold lead counts per batch, in one grouped query."""
-    from sqlalchemy import case, func
-
-    from app.extensions import db
-
     if not batch_ids:
         return {}
     stmt = (
@@ -89,8 +86,6 @@ def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
 
 def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
     """The batch as api-v1.md shows it."""
-    from flask import url_for
-
     if counts is None:
         counts = lead_counts([batch.id]).get(batch.id, {})
     decision = batch.decision or {}
@@ -133,19 +128,7 @@ def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
     }
 
 
-# --- used by verification --------------------------------------------------------------------
-# Reads the spot-check workflow and the quality figures need from the market's tables, as
-# set-based aggregates (one grouped query each, never a loop over leads).
-
-from datetime import datetime  # noqa: E402
-
-from sqlalchemy import Date, cast, func  # noqa: E402
-
-from app.extensions import db  # noqa: E402
-from marketplace.models import SellerAccount  # noqa: E402
-
-# Batches whose intake has finished: their rows count towards the seller's figures.
-FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
+# --- used by verification ------------------------------------------------------------------------
 
 
 def get_batch(batch_id: int) -> Batch | None:
@@ -270,10 +253,6 @@ def seller_batches(*, seller_id: int, limit: int = 100) -> list[Batch]:
 
 def suppressed_values(*, email: str | None, phone: str | None) -> tuple[set, set]:
     """(emails, phones) of the suppression list matching these values: a re-check's context."""
-    from sqlalchemy import and_, or_
-
-    from marketplace.models import Suppression
-
     conditions = []
     if email:
         conditions.append(and_(Suppression.kind == "email", Suppression.value == email.lower()))

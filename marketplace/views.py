@@ -27,7 +27,7 @@ from app.auth.decorators import role_required, seller_only
 from app.csvutil import csv_response
 from app.extensions import db
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
-from marketplace import intake, queries, services
+from marketplace import intake, queries, services, standing, verticals
 from marketplace.forms import KEEP_AS_EXTRA, BatchUploadForm, column_choices, column_map_form
 from marketplace.models import Batch, BatchRejection, Lead
 from marketplace.schemas import BatchSchema
@@ -127,7 +127,7 @@ def _unstage(token: str) -> None:
 @seller_only
 def new_batch():
     form = BatchUploadForm()
-    form.set_verticals(db.session.scalars(queries.list_verticals()))
+    form.set_verticals(db.session.scalars(verticals.list_verticals()))
     if form.validate_on_submit():
         return redirect(url_for(".map_columns", token=_stage(form)))
     return render_template(
@@ -194,8 +194,8 @@ def map_columns(token):
         _unstage(token)
         return redirect(url_for(".new_batch"))
 
-    vertical = services.get_vertical(staged["vertical"])
-    remembered = services.seller_account(current_user.organization_id).column_map or {}
+    vertical = verticals.get_vertical(staged["vertical"])
+    remembered = standing.seller_account(current_user.organization_id).column_map or {}
     choices = column_choices(tuple(vertical.required_columns or ()))
     columns, selects = _plan_columns(headers, sample, remembered, {c.value for c in choices})
     form = column_map_form(selects, choices)
