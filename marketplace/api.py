@@ -82,8 +82,7 @@ def create_batch():
             )
         args = BatchJsonArgs().load(body)
         batch = services.create_json_batch(user=user, **args)
-    view = queries.describe_batch(batch)
-    return {"id": batch.id, "status": batch.status, "links": view["links"]}
+    return batch
 
 
 @blp.get("/batches")

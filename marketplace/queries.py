@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 
 from app.extensions import db
@@ -19,6 +18,15 @@ FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
 
 def list_batches(*, seller_id: int):
     return select(Batch).where(Batch.seller_id == seller_id)
+
+
+def count_batches(*, seller_id: int) -> tuple[int, int]:
+    """(batches, leads accepted) of a seller, for its dashboard card."""
+    listed = list_batches(seller_id=seller_id).subquery()
+    count, accepted = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(listed.c.accepted_count), 0))
+    ).one()
+    return count, accepted
 
 
 def list_rejections(*, batch_id: int):
@@ -85,7 +93,7 @@ def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
 
 
 def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
-    """The batch as api-v1.md shows it."""
+    """The batch as api-v1.md shows it, as data; ``BatchSchema`` adds the links."""
     if counts is None:
         counts = lead_counts([batch.id]).get(batch.id, {})
     decision = batch.decision or {}
@@ -121,10 +129,6 @@ def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
         "error": {"code": batch.error_code, "message": batch.error_message}
         if batch.error_code
         else None,
-        "links": {
-            "self": url_for("market.get_batch", batch_id=batch.id),
-            "rejections": url_for("market.list_rejections", batch_id=batch.id),
-        },
     }
 
 

@@ -1,9 +1,18 @@
 """API schemas of the market: input Args and output Schemas, masking kept structural."""
 
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate
 
 from app.api import PageArgs
+
+
+def batch_links(batch_id: int) -> dict:
+    """A batch's API links: built at dump time, so queries return data only."""
+    return {
+        "self": url_for("market.get_batch", batch_id=batch_id),
+        "rejections": url_for("market.list_rejections", batch_id=batch_id),
+    }
 
 
 class BatchJsonArgs(ma.Schema):
@@ -73,11 +82,21 @@ class BatchSchema(ma.Schema):
     error = fields.Nested(ErrorInfoSchema, allow_none=True)
     links = fields.Nested(LinksSchema)
 
+    @ma.pre_dump
+    def _add_links(self, batch: dict, **_kwargs) -> dict:
+        """``batch`` is ``marketplace.queries.describe_batch``'s dict."""
+        return {**batch, "links": batch_links(batch["id"])}
+
 
 class BatchAcceptedSchema(ma.Schema):
     id = fields.Integer()
     status = fields.String()
     links = fields.Nested(LinksSchema)
+
+    @ma.pre_dump
+    def _add_links(self, batch, **_kwargs) -> dict:
+        """``batch`` is the Batch just created."""
+        return {"id": batch.id, "status": batch.status, "links": batch_links(batch.id)}
 
 
 class RejectionSchema(ma.Schema):

@@ -20,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app.api import paginate
 from app.auth.decorators import role_required, seller_only
@@ -294,10 +293,7 @@ def batch_leads(batch_id):
 
 def batches_card(user):
     """The seller dashboard's card: how many batches, how many leads accepted."""
-    listed = queries.list_batches(seller_id=user.organization_id).subquery()
-    count, accepted = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(listed.c.accepted_count), 0))
-    ).one()
+    count, accepted = queries.count_batches(seller_id=user.organization_id)
     body = (
         f"{count:,} batch{'' if count == 1 else 'es'}, "
         f"{accepted:,} lead{'' if accepted == 1 else 's'} accepted"
