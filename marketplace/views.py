@@ -10,7 +10,6 @@ from uuid import uuid4
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -68,7 +67,7 @@ def batches():
 
 
 def _staging_dir() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "uploads" / "staging"
+    path = services.upload_dir() / "staging"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
