@@ -4,7 +4,7 @@ from flask import request
 
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
 from app.csvutil import csv_response
-from app.errors import Invalid, TooLarge
+from app.errors import Invalid
 from app.extensions import db
 from marketplace import queries, services, verticals
 from marketplace.models import Batch, BatchRejection, Lead
@@ -73,13 +73,8 @@ def create_batch():
             raise Invalid(
                 "Send a JSON object, or a multipart form with a CSV file.", code="bad_request"
             )
-        leads = body.get("leads")
-        if isinstance(leads, list) and len(leads) > services.MAX_JSON_LEADS:
-            raise TooLarge(
-                f"A JSON batch holds at most {services.MAX_JSON_LEADS:,} leads; "
-                "upload larger batches as CSV.",
-                details={"leads": len(leads), "limit": services.MAX_JSON_LEADS},
-            )
+        # Before the schema: a huge list is refused as too large, not checked lead by lead.
+        services.check_json_size(body.get("leads"))
         args = BatchJsonArgs().load(body)
         batch = services.create_json_batch(user=user, **args)
     return batch

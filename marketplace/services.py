@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -116,26 +117,13 @@ def _check_terms(*, price_cents, max_sales) -> None:
         raise Invalid("The batch terms are not valid.", details=problems)
 
 
-def _new_batch(
-    *, user, vertical, name, price_cents, max_sales, source_format, filename, column_map
-) -> Batch:
-    organization = _require_seller(user)
-    _check_terms(price_cents=price_cents, max_sales=max_sales)
-    vertical_row = get_vertical(vertical)
-    return Batch(
-        seller_id=organization.id,
-        created_by_id=user.id,
-        vertical_id=vertical_row.id,
-        vertical=vertical_row,
-        name=(name or filename or "Batch").strip()[:200] or "Batch",
-        price_cents=price_cents,
-        currency="usd",
-        max_sales=max_sales,
-        status="processing",
-        source_format=source_format,
-        source_filename=(filename or "")[:255] or None,
-        column_map=column_map or {},
-    )
+def check_json_size(leads) -> None:
+    """A JSON batch over the limit is refused as too large (413) before anything else."""
+    if isinstance(leads, list | tuple) and len(leads) > MAX_JSON_LEADS:
+        raise TooLarge(
+            f"A JSON batch holds at most {MAX_JSON_LEADS:,} leads; upload larger batches as CSV.",
+            details={"leads": len(leads), "limit": MAX_JSON_LEADS},
+        )
 
 
 def create_csv_batch(
@@ -155,37 +143,25 @@ def create_csv_batch(
     Without ``column_map`` the seller's remembered mapping applies; ``remember_mapping`` adds
     header choices to it in the same transaction as the batch.
     """
-    with transaction() as session:
-        if remember_mapping:
-            _require_seller(user)
-            account = seller_account(user.organization_id)
-            account.column_map = {**(account.column_map or {}), **remember_mapping}
-        if column_map is None:
-            column_map = seller_account(user.organization_id).column_map or {}
-        batch = _new_batch(
-            user=user,
-            vertical=vertical,
-            name=name,
-            price_cents=price_cents,
-            max_sales=max_sales,
-            source_format="csv",
-            filename=filename,
-            column_map=column_map,
-        )
-        session.add(batch)
-        session.flush()
-        path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.csv"
+
+    def write(path: Path) -> dict:
         with open(path, "wb") as target:
             shutil.copyfileobj(stream, target, length=1024 * 1024)
-        batch.source_path = str(path)
-        record_audit(
-            actor=user,
-            action="batch.uploaded",
-            obj=batch,
-            details={"format": "csv", "bytes": os.path.getsize(path)},
-        )
-    _enqueue(batch)
-    return db.session.get(Batch, batch.id)
+        return {"bytes": os.path.getsize(path)}
+
+    return _create_batch(
+        user=user,
+        vertical=vertical,
+        price_cents=price_cents,
+        max_sales=max_sales,
+        name=name,
+        source_format="csv",
+        suffix="csv",
+        filename=filename,
+        column_map=column_map,
+        remember_mapping=remember_mapping,
+        write=write,
+    )
 
 
 def create_json_batch(
@@ -197,34 +173,82 @@ def create_json_batch(
     max_sales: int = 1,
     name: str | None = None,
 ) -> Batch:
-    if len(leads) > MAX_JSON_LEADS:
-        raise TooLarge(
-            f"A JSON batch holds at most {MAX_JSON_LEADS:,} leads; upload larger batches as CSV.",
-            details={"leads": len(leads), "limit": MAX_JSON_LEADS},
-        )
+    """Store the leads of a JSON upload, one JSON object per line, and queue their processing."""
+    check_json_size(leads)
     if not leads:
         raise Invalid("The batch has no leads.", details={"leads": ["At least one lead."]})
+
+    def write(path: Path) -> dict:
+        intake.write_json_source(path, leads)
+        return {"leads": len(leads)}
+
+    return _create_batch(
+        user=user,
+        vertical=vertical,
+        price_cents=price_cents,
+        max_sales=max_sales,
+        name=name,
+        source_format="json",
+        suffix="jsonl",
+        filename=None,
+        column_map={},
+        remember_mapping=None,
+        write=write,
+    )
+
+
+def _create_batch(
+    *,
+    user: User,
+    vertical: str,
+    price_cents: int,
+    max_sales: int,
+    name: str | None,
+    source_format: str,
+    suffix: str,
+    filename: str | None,
+    column_map: dict | None,
+    remember_mapping: dict | None,
+    write: Callable[[Path], dict],
+) -> Batch:
+    """The one upload skeleton: the batch row, its stored file and audit entry, then the queue.
+
+    ``write(path)`` stores the file and returns what the audit entry records about it.
+    """
     with transaction() as session:
-        batch = _new_batch(
-            user=user,
-            vertical=vertical,
-            name=name,
+        if remember_mapping:
+            _require_seller(user)
+            account = seller_account(user.organization_id)
+            account.column_map = {**(account.column_map or {}), **remember_mapping}
+        if column_map is None:
+            column_map = seller_account(user.organization_id).column_map or {}
+        organization = _require_seller(user)
+        _check_terms(price_cents=price_cents, max_sales=max_sales)
+        vertical_row = get_vertical(vertical)
+        batch = Batch(
+            seller_id=organization.id,
+            created_by_id=user.id,
+            vertical_id=vertical_row.id,
+            vertical=vertical_row,
+            name=(name or filename or "Batch").strip()[:200] or "Batch",
             price_cents=price_cents,
+            currency="usd",
             max_sales=max_sales,
-            source_format="json",
-            filename=None,
-            column_map={},
+            status="processing",
+            source_format=source_format,
+            source_filename=(filename or "")[:255] or None,
+            column_map=column_map or {},
         )
         session.add(batch)
         session.flush()
-        path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.jsonl"
-        intake.write_json_source(path, leads)
+        path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.{suffix}"
+        details = write(path)
         batch.source_path = str(path)
         record_audit(
             actor=user,
             action="batch.uploaded",
             obj=batch,
-            details={"format": "json", "leads": len(leads)},
+            details={"format": source_format, **details},
         )
     _enqueue(batch)
     return db.session.get(Batch, batch.id)
