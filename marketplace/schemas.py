@@ -1,10 +1,12 @@
-"""API schemas of the market: input Args and output Schemas, masking kept structural."""
+"""API schemas of the market other packages use too: a batch, a lead, a vertical.
+
+Output Schemas and input Args are separate, and masking is structural. A capability's own
+schemas are in its sub-package (marketplace/intake/schemas.py).
+"""
 
 import marshmallow as ma
 from flask import url_for
 from marshmallow import fields, validate
-
-from app.api import PageArgs
 
 
 def batch_links(batch_id: int) -> dict:
@@ -13,25 +15,6 @@ def batch_links(batch_id: int) -> dict:
         "self": url_for("market.get_batch", batch_id=batch_id),
         "rejections": url_for("market.list_rejections", batch_id=batch_id),
     }
-
-
-class BatchJsonArgs(ma.Schema):
-    vertical = fields.String(required=True, validate=validate.Length(max=64))
-    price_cents = fields.Integer(required=True, strict=True)
-    max_sales = fields.Integer(load_default=1, strict=True)
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
-    leads = fields.List(fields.Dict(), required=True)
-
-
-class BatchFormArgs(ma.Schema):
-    vertical = fields.String(required=True, validate=validate.Length(max=64))
-    price_cents = fields.Integer(required=True)
-    max_sales = fields.Integer(load_default=1)
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
-class RejectionArgs(PageArgs):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
 class ProgressSchema(ma.Schema):
@@ -86,25 +69,6 @@ class BatchSchema(ma.Schema):
     def _add_links(self, batch: dict, **_kwargs) -> dict:
         """``batch`` is ``marketplace.queries.describe_batch``'s dict."""
         return {**batch, "links": batch_links(batch["id"])}
-
-
-class BatchAcceptedSchema(ma.Schema):
-    id = fields.Integer()
-    status = fields.String()
-    links = fields.Nested(LinksSchema)
-
-    @ma.pre_dump
-    def _add_links(self, batch, **_kwargs) -> dict:
-        """``batch`` is the Batch just created."""
-        return {"id": batch.id, "status": batch.status, "links": batch_links(batch.id)}
-
-
-class RejectionSchema(ma.Schema):
-    row = fields.Integer(attribute="row_number")
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    details = fields.Dict(allow_none=True)
 
 
 class BantSchema(ma.Schema):
