@@ -156,7 +156,7 @@ def run_intake(path: str, database_url: str | None) -> None:
 
     from app import create_app
     from app.auth import services as accounts
-    from marketplace import intake, services
+    from marketplace.intake import run, services
     from marketplace.models import Batch
 
     config = {
@@ -182,7 +182,7 @@ def run_intake(path: str, database_url: str | None) -> None:
                 price_cents=1000,
             )
         started = time.perf_counter()
-        intake.process_batch(batch_id=batch.id)
+        run.process_batch(batch_id=batch.id)
         elapsed = time.perf_counter() - started
         batch = app.extensions["sqlalchemy"].session.get(Batch, batch.id)
         rejections = {}

@@ -1,18 +1,28 @@
-"""The market: batches, listings, search, purchases, delivery and disputes."""
+"""The market: verticals, seller standing, batch intake; then listings, purchases, delivery,
+auto-buy and streams, each a sub-package.
+
+Other packages call it through ``marketplace.services`` (a facade), ``marketplace.queries``,
+``marketplace.signals`` and ``marketplace.schemas``. Inside, imports run one way: models,
+derive, queries, standing, then verticals and suppressions, then intake, then the capabilities
+of the market itself.
+"""
 
 
 def init_app(app, api) -> None:
     from app.extensions import csrf
     from app.tasks import register_task_module
+
+    # A capability's api and views add their routes to the shared blueprints when imported.
+    from marketplace import api as verticals_api  # noqa: F401  (routes)
     from marketplace import models  # noqa: F401  (tables known to migrations)
-    from marketplace.api import blp
-    from marketplace.views import bp
+    from marketplace.blueprints import api_blp, web_bp
+    from marketplace.intake import api as intake_api  # noqa: F401  (routes)
+    from marketplace.intake import views as intake_views  # noqa: F401  (routes, navigation)
+    from marketplace.intake.cli import batches_cli
 
-    api.register_blueprint(blp)
-    csrf.exempt(blp)
-    app.register_blueprint(bp)
-    register_task_module("marketplace.tasks")
-
-    from marketplace.cli import batches_cli
-
+    api.register_blueprint(api_blp)
+    # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
+    csrf.exempt(api_blp)
+    app.register_blueprint(web_bp)
+    register_task_module("marketplace.intake.tasks")
     app.cli.add_command(batches_cli)

@@ -1,75 +1,31 @@
-"""Reads of the market: batches, their rejections and leads, verticals."""
+"""Reads of the market other packages use: batches and leads as data, sellers' standing, and
+the set-based aggregates behind the spot-check workflow and the quality figures (one grouped
+query each, never a loop over leads). Intake's page reads are in marketplace/intake/queries.py.
+"""
 
-from sqlalchemy import select
+from __future__ import annotations
 
-from marketplace.models import Batch, BatchRejection, Lead, Vertical
+from datetime import datetime
 
+from sqlalchemy import Date, and_, case, cast, func, or_, select
 
-def list_verticals(*, include_inactive: bool = False):
-    stmt = select(Vertical)
-    if not include_inactive:
-        stmt = stmt.where(Vertical.is_active.is_(True))
-    return stmt.order_by(Vertical.name)
+from app.extensions import db
+from marketplace.models import Batch, Lead, SellerAccount, Suppression
 
-
-def list_batches(*, seller_id: int):
-    return select(Batch).where(Batch.seller_id == seller_id)
-
-
-def list_rejections(*, batch_id: int):
-    return select(BatchRejection).where(BatchRejection.batch_id == batch_id)
+# Batches whose intake has finished: their rows count towards the seller's figures.
+FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
 
 
-REJECTION_CSV_HEADER = ["row", "field", "code", "message"]
+def get_batch(batch_id: int) -> Batch | None:
+    return db.session.get(Batch, batch_id)
 
 
-def iter_rejection_rows(*, batch_id: int, page: int = 2000):
-    """(row, field, code, message) in row order, read page by page for a streamed download.
-
-    Keyset pages rather than one server-side cursor: a download the client drops leaves no
-    cursor open behind it.
-    """
-    from sqlalchemy import and_, or_
-
-    from app.extensions import db
-
-    last_row, last_id = 0, 0
-    while True:
-        rows = db.session.execute(
-            select(
-                BatchRejection.row_number,
-                BatchRejection.field,
-                BatchRejection.code,
-                BatchRejection.message,
-                BatchRejection.id,
-            )
-            .where(BatchRejection.batch_id == batch_id)
-            .where(
-                or_(
-                    BatchRejection.row_number > last_row,
-                    and_(BatchRejection.row_number == last_row, BatchRejection.id > last_id),
-                )
-            )
-            .order_by(BatchRejection.row_number, BatchRejection.id)
-            .limit(page)
-        ).all()
-        for row in rows:
-            yield row[:4]
-        if len(rows) < page:
-            return
-        last_row, last_id = rows[-1][0], rows[-1][4]
-
-
-def list_batch_leads(*, batch_id: int):
-    return select(Lead).where(Lead.batch_id == batch_id)
+def get_lead(lead_id: int) -> Lead | None:
+    return db.session.get(Lead, lead_id)
 
 
 def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
     """Listed and sold lead counts per batch, in one grouped query."""
-    from sqlalchemy import case, func
-
-    from app.extensions import db
-
     if not batch_ids:
         return {}
     stmt = (
@@ -88,9 +44,7 @@ def lead_counts(batch_ids: list[int]) -> dict[int, dict]:
 
 
 def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
-    """The batch as api-v1.md shows it."""
-    from flask import url_for
-
+    """The batch as api-v1.md shows it, as data; ``BatchSchema`` adds the links."""
     if counts is None:
         counts = lead_counts([batch.id]).get(batch.id, {})
     decision = batch.decision or {}
@@ -126,34 +80,7 @@ def describe_batch(batch: Batch, counts: dict | None = None) -> dict:
         "error": {"code": batch.error_code, "message": batch.error_message}
         if batch.error_code
         else None,
-        "links": {
-            "self": url_for("market.get_batch", batch_id=batch.id),
-            "rejections": url_for("market.list_rejections", batch_id=batch.id),
-        },
     }
-
-
-# --- used by verification --------------------------------------------------------------------
-# Reads the spot-check workflow and the quality figures need from the market's tables, as
-# set-based aggregates (one grouped query each, never a loop over leads).
-
-from datetime import datetime  # noqa: E402
-
-from sqlalchemy import Date, cast, func  # noqa: E402
-
-from app.extensions import db  # noqa: E402
-from marketplace.models import SellerAccount  # noqa: E402
-
-# Batches whose intake has finished: their rows count towards the seller's figures.
-FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
-
-
-def get_batch(batch_id: int) -> Batch | None:
-    return db.session.get(Batch, batch_id)
-
-
-def get_lead(lead_id: int) -> Lead | None:
-    return db.session.get(Lead, lead_id)
 
 
 def lead_values(lead: Lead) -> dict:
@@ -270,10 +197,6 @@ def seller_batches(*, seller_id: int, limit: int = 100) -> list[Batch]:
 
 def suppressed_values(*, email: str | None, phone: str | None) -> tuple[set, set]:
     """(emails, phones) of the suppression list matching these values: a re-check's context."""
-    from sqlalchemy import and_, or_
-
-    from marketplace.models import Suppression
-
     conditions = []
     if email:
         conditions.append(and_(Suppression.kind == "email", Suppression.value == email.lower()))

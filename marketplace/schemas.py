@@ -1,28 +1,20 @@
-"""API schemas of the market: input Args and output Schemas, masking kept structural."""
+"""API schemas of the market other packages use too: a batch, a lead, a vertical.
+
+Output Schemas and input Args are separate, and masking is structural. A capability's own
+schemas are in its sub-package (marketplace/intake/schemas.py).
+"""
 
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate
 
-from app.api import PageArgs
 
-
-class BatchJsonArgs(ma.Schema):
-    vertical = fields.String(required=True, validate=validate.Length(max=64))
-    price_cents = fields.Integer(required=True, strict=True)
-    max_sales = fields.Integer(load_default=1, strict=True)
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
-    leads = fields.List(fields.Dict(), required=True)
-
-
-class BatchFormArgs(ma.Schema):
-    vertical = fields.String(required=True, validate=validate.Length(max=64))
-    price_cents = fields.Integer(required=True)
-    max_sales = fields.Integer(load_default=1)
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
-class RejectionArgs(PageArgs):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+def batch_links(batch_id: int) -> dict:
+    """A batch's API links: built at dump time, so queries return data only."""
+    return {
+        "self": url_for("market.get_batch", batch_id=batch_id),
+        "rejections": url_for("market.list_rejections", batch_id=batch_id),
+    }
 
 
 class ProgressSchema(ma.Schema):
@@ -73,19 +65,10 @@ class BatchSchema(ma.Schema):
     error = fields.Nested(ErrorInfoSchema, allow_none=True)
     links = fields.Nested(LinksSchema)
 
-
-class BatchAcceptedSchema(ma.Schema):
-    id = fields.Integer()
-    status = fields.String()
-    links = fields.Nested(LinksSchema)
-
-
-class RejectionSchema(ma.Schema):
-    row = fields.Integer(attribute="row_number")
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    details = fields.Dict(allow_none=True)
+    @ma.pre_dump
+    def _add_links(self, batch: dict, **_kwargs) -> dict:
+        """``batch`` is ``marketplace.queries.describe_batch``'s dict."""
+        return {**batch, "links": batch_links(batch["id"])}
 
 
 class BantSchema(ma.Schema):

@@ -5,7 +5,7 @@ def init_app(app, api) -> None:
     from app.demo import register_demo_step
     from app.extensions import csrf
     from app.tasks import register_task_module
-    from marketplace.intake import batch_processed
+    from marketplace.signals import batch_processed
     from verification import models  # noqa: F401  (tables known to migrations)
     from verification.api import blp
     from verification.cli import demo_step, verification_cli

@@ -87,6 +87,24 @@ def make_batch(user, rows, header=None, **terms):
     )
 
 
+def test_staged_uploads_follow_the_configured_upload_dir(app, client, seller, tmp_path):
+    """Step 1 keeps the file where batches are kept, so UPLOAD_DIR moves both."""
+    previous = app.config["UPLOAD_DIR"]
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    try:
+        log_in(client, seller)
+        first = step_one(client, csv_bytes(mail_rows(2), header=MAIL_HEADER))
+        assert first.status_code == 302
+        with client.session_transaction() as sess:
+            (staged,) = sess["staged_uploads"].values()
+        assert Path(staged["path"]).parent == tmp_path / "uploads" / "staging"
+        assert Path(staged["path"]).exists()
+        created = step_two(client, first.headers["Location"], {"Mail": "email"})
+        assert created.status_code == 302 and not Path(staged["path"]).exists()
+    finally:
+        app.config["UPLOAD_DIR"] = previous
+
+
 def test_upload_with_a_mapped_column_creates_the_batch_and_remembers_the_mapping(
     app, client, seller
 ):

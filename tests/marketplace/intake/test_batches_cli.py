@@ -3,7 +3,7 @@
 import io
 
 from app.extensions import db
-from marketplace import services
+from marketplace.intake import services
 from marketplace.models import Batch
 from tests.leadfiles import csv_bytes, good_row
 

@@ -6,9 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from marketplace import intake, services
+from marketplace.intake import pipeline, run, services, store
+from marketplace.intake.rows import LeadRowFormat, check_chunk
+from marketplace.intake.source import inspect_source, iter_rows
 from marketplace.models import Batch, BatchRejection, Lead
 from tests.leadfiles import csv_bytes, good_row
+from verification.rules.checks import CheckContext
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def counts(batch_id):
 
 
 def test_a_crash_between_chunks_resumes_without_double_counting(monkeypatch, queued):
-    real = intake._store_chunk
+    real = store.store_chunk
     calls = {"n": 0}
 
     def dying(batch, checked, lookback_days):
@@ -48,16 +51,16 @@ def test_a_crash_between_chunks_resumes_without_double_counting(monkeypatch, que
             raise SystemExit("worker killed")  # not an Exception: the run just stops
         return real(batch, checked, lookback_days)
 
-    monkeypatch.setattr(intake, "_store_chunk", dying)
+    monkeypatch.setattr(run, "store_chunk", dying)
     with pytest.raises(SystemExit):
-        intake.process_batch(batch_id=queued)
+        run.process_batch(batch_id=queued)
     db.session.rollback()
     batch, leads, _ = counts(queued)
     assert batch.status == "processing"
-    assert batch.processed_rows == intake.CHUNK_ROWS == leads  # first chunk only
+    assert batch.processed_rows == pipeline.CHUNK_ROWS == leads  # first chunk only
 
-    monkeypatch.setattr(intake, "_store_chunk", real)
-    intake.process_batch(batch_id=queued)
+    monkeypatch.setattr(run, "store_chunk", real)
+    run.process_batch(batch_id=queued)
     batch, leads, rejected_rows = counts(queued)
     assert batch.status == "spot_check"
     assert (batch.accepted_count, batch.rejected_count, batch.duplicate_count) == (4_990, 10, 0)
@@ -68,8 +71,8 @@ def test_an_unexpected_error_fails_the_batch_clearly(monkeypatch, queued):
     def broken(batch, checked, lookback_days):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(intake, "_store_chunk", broken)
-    intake.process_batch(batch_id=queued)
+    monkeypatch.setattr(run, "store_chunk", broken)
+    run.process_batch(batch_id=queued)
     batch, leads, _ = counts(queued)
     assert batch.status == "failed" and batch.error_code == "processing_error"
     assert leads == batch.accepted_count + batch.duplicate_count == 0
@@ -78,25 +81,23 @@ def test_an_unexpected_error_fails_the_batch_clearly(monkeypatch, queued):
 def test_two_runs_never_count_a_chunk_twice(queued):
     """A second run that starts from a stale processed_rows stops instead of re-inserting."""
     batch = db.session.get(Batch, queued)
-    rows = list(intake.iter_rows(batch, intake.inspect_source(batch).headers, 0))[:10]
-    fmt = intake.LeadRowFormat.for_batch(
-        batch, now=batch.created_at, dialect=db.engine.dialect.name
-    )
-    first = intake.check_chunk(rows, intake.CheckContext(now=batch.created_at), fmt)
-    intake._store_chunk(batch, first, 90)
+    rows = list(iter_rows(batch, inspect_source(batch).headers, 0))[:10]
+    fmt = LeadRowFormat.for_batch(batch, now=batch.created_at, dialect=db.engine.dialect.name)
+    first = check_chunk(rows, CheckContext(now=batch.created_at), fmt)
+    store.store_chunk(batch, first, 90)
     db.session.commit()
     stale = db.session.get(Batch, queued)
     db.session.expunge(stale)
     stale.processed_rows = 0  # what a run that loaded the batch earlier would believe
-    with pytest.raises(intake.ProcessingConflict):
-        intake._store_chunk(stale, first, 90)
+    with pytest.raises(store.ProcessingConflict):
+        store.store_chunk(stale, first, 90)
     db.session.rollback()
     assert counts(queued)[1] == 10
 
 
 def test_worker_pool_gives_the_same_result_as_inline(app, monkeypatch, seller):
     monkeypatch.setattr(services, "_enqueue", lambda batch: None)
-    monkeypatch.setattr(intake, "POOL_MIN_ROWS", 1)
+    monkeypatch.setattr(pipeline, "POOL_MIN_ROWS", 1)
     app.config["INTAKE_WORKERS"] = 2
     try:
         rows = [good_row(i) for i in range(5_000)] + [good_row(1)]
@@ -107,8 +108,8 @@ def test_worker_pool_gives_the_same_result_as_inline(app, monkeypatch, seller):
             vertical="solar",
             price_cents=500,
         )
-        assert intake._pool_size(5_001) == 2
-        intake.process_batch(batch_id=batch.id)
+        assert pipeline.pool_size(5_001) == 2
+        run.process_batch(batch_id=batch.id)
     finally:
         app.config.pop("INTAKE_WORKERS")
     batch, leads, _ = counts(batch.id)

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.money import CENT, to_cents
-from marketplace.services import MAX_PRICE_CENTS, MAX_SALES
+from marketplace.intake.services import MAX_PRICE_CENTS, MAX_SALES
 from verification.rules.columns import LEAD_COLUMNS
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100

@@ -2,10 +2,9 @@
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.extensions import db
-from marketplace import intake
+from marketplace import queries
+from marketplace.intake import run
 from marketplace.models import Batch
 
 batches_cli = AppGroup("batches", help="Batch intake.")
@@ -24,7 +23,7 @@ def _run(batch: Batch) -> Batch:
             bar.update(processed - done)
             done = processed
 
-        result = intake.process_batch(batch_id=batch.id, progress=progress)
+        result = run.process_batch(batch_id=batch.id, progress=progress)
     counts = (
         f"{result.accepted_count} accepted, {result.rejected_count} rejected, "
         f"{result.duplicate_count} duplicates"
@@ -40,7 +39,7 @@ def _run(batch: Batch) -> Batch:
 @click.argument("batch_id", type=int)
 def process(batch_id):
     """Process (or resume) one batch still in 'processing'."""
-    batch = db.session.get(Batch, batch_id)
+    batch = queries.get_batch(batch_id)
     if batch is None:
         raise click.ClickException(f"no batch {batch_id}")
     if batch.status != "processing":
@@ -51,10 +50,8 @@ def process(batch_id):
 @batches_cli.command("resume")
 def resume():
     """Resume every batch left in 'processing' (after a crash or a lost worker)."""
-    ids = db.session.scalars(
-        select(Batch.id).where(Batch.status == "processing").order_by(Batch.id)
-    ).all()
+    ids = queries.list_batch_ids(status="processing")
     if not ids:
         click.echo("no batch is waiting")
     for batch_id in ids:
-        _run(db.session.get(Batch, batch_id))
+        _run(queries.get_batch(batch_id))

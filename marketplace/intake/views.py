@@ -1,46 +1,40 @@
-"""Web pages of the market: the seller's batches, the two-step upload, a batch and its leads."""
+"""Web pages of intake: the seller's batches, the two-step upload, a batch and its leads."""
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
-from uuid import uuid4
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app.api import paginate
 from app.auth.decorators import role_required, seller_only
 from app.csvutil import csv_response
 from app.extensions import db
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
-from marketplace import intake, queries, services
-from marketplace.forms import KEEP_AS_EXTRA, BatchUploadForm, column_choices, column_map_form
+from marketplace import queries as market
+from marketplace import standing, verticals
+from marketplace.blueprints import web_bp as bp
+from marketplace.intake import queries, services, staging
+from marketplace.intake.forms import (
+    KEEP_AS_EXTRA,
+    BatchUploadForm,
+    column_choices,
+    column_map_form,
+)
+from marketplace.intake.source import (
+    FileProblem,
+    check_headers,
+    map_headers,
+    missing_columns,
+    preview_csv,
+    required_columns,
+)
 from marketplace.models import Batch, BatchRejection, Lead
 from marketplace.schemas import BatchSchema
 from verification.rules.columns import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
 
-bp = Blueprint("marketplace", __name__, template_folder="templates")
-
 PAGE_SIZE = 50
-# Uploads a browser may leave between step 1 and step 2; older ones are dropped, which keeps
-# the session cookie small.
-MAX_STAGED = 5
-STAGED_KEY = "staged_uploads"
-
 
 seller_or_admin = role_required("seller", "admin")
 
@@ -51,7 +45,7 @@ def _page_of(stmt, order) -> dict:
     )
 
 
-# --- the seller's batches ----------------------------------------------------------------------
+# --- the seller's batches ------------------------------------------------------------------------
 
 
 @bp.get("/seller/batches")
@@ -61,95 +55,43 @@ def batches():
         queries.list_batches(seller_id=current_user.organization_id), [(Batch.id, True)]
     )
     return render_template(
-        "marketplace/batches.html", batches=page["items"], next_cursor=page["next_cursor"]
+        "marketplace/intake/batches.html", batches=page["items"], next_cursor=page["next_cursor"]
     )
 
 
-# --- upload, step 1: the file and its terms ----------------------------------------------------
-
-
-def _staging_dir() -> Path:
-    path = Path(current_app.config["INSTANCE_DIR"]) / "uploads" / "staging"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stage(form: BatchUploadForm) -> str:
-    """Copy the upload to a staging file (as a stream) and remember it in the session."""
-    token = uuid4().hex
-    path = _staging_dir() / f"{token}.csv"
-    with open(path, "wb") as target:
-        shutil.copyfileobj(form.file.data.stream, target, length=1024 * 1024)
-    staged = dict(session.get(STAGED_KEY) or {})
-    while len(staged) >= MAX_STAGED:
-        _discard(staged.pop(min(staged, key=lambda t: staged[t].get("at", 0))))
-    staged[token] = {
-        "path": str(path),
-        "filename": (form.file.data.filename or "upload.csv")[:255],
-        "vertical": form.vertical.data,
-        "price_cents": form.price_cents,
-        "max_sales": form.sales_limit,
-        "name": (form.name.data or "").strip() or None,
-        "user_id": current_user.id,
-        "at": time.time_ns(),
-    }
-    session[STAGED_KEY] = staged
-    return token
-
-
-def _is_staging_file(entry: dict) -> bool:
-    # The session cookie is signed, so the path is ours; checking the folder costs nothing.
-    return Path(entry.get("path", "")).parent == _staging_dir()
-
-
-def _discard(entry: dict) -> None:
-    if _is_staging_file(entry):
-        Path(entry["path"]).unlink(missing_ok=True)
-
-
-def _staged(token: str) -> dict:
-    """This user's staged upload, or the 404 page."""
-    entry = (session.get(STAGED_KEY) or {}).get(token)
-    if not entry or entry.get("user_id") != current_user.id or not _is_staging_file(entry):
-        abort(404)
-    return entry
-
-
-def _unstage(token: str) -> None:
-    staged = dict(session.get(STAGED_KEY) or {})
-    entry = staged.pop(token, None)
-    session[STAGED_KEY] = staged
-    if entry:
-        _discard(entry)
+# --- upload, step 1: the file and its terms ------------------------------------------------------
 
 
 @bp.route("/seller/batches/new", methods=["GET", "POST"])
 @seller_only
 def new_batch():
     form = BatchUploadForm()
-    form.set_verticals(db.session.scalars(queries.list_verticals()))
+    form.set_verticals(db.session.scalars(verticals.list_verticals()))
     if form.validate_on_submit():
-        return redirect(url_for(".map_columns", token=_stage(form)))
+        token = staging.stage(
+            form.file.data.stream,
+            filename=form.file.data.filename,
+            terms={
+                "vertical": form.vertical.data,
+                "price_cents": form.price_cents,
+                "max_sales": form.sales_limit,
+                "name": (form.name.data or "").strip() or None,
+            },
+            user_id=current_user.id,
+        )
+        return redirect(url_for(".map_columns", token=token))
     return render_template(
-        "marketplace/new_batch.html", form=form, required=REQUIRED_COLUMNS
+        "marketplace/intake/new_batch.html", form=form, required=REQUIRED_COLUMNS
     ), 422 if form.errors else 200
 
 
-# --- upload, step 2: match the file's columns --------------------------------------------------
-
-
-def _missing_columns(mapped: list[str], vertical) -> list[str]:
-    present = set(mapped)
-    missing = [c for c in intake.required_columns(vertical) if c not in present]
-    if "email" not in present and "phone" not in present:
-        missing.append("email or phone")
-    return missing
+# --- upload, step 2: match the file's columns ----------------------------------------------------
 
 
 def _header_problem(mapped: list[str], vertical) -> str | None:
     try:
-        intake.check_headers(mapped, vertical)
-    except intake.FileProblem as problem:
+        check_headers(mapped, vertical)
+    except FileProblem as problem:
         return problem.message
     return None
 
@@ -182,26 +124,28 @@ def _plan_columns(headers, sample, remembered: dict, choice_values: set) -> tupl
 @bp.route("/seller/batches/new/<token>/map", methods=["GET", "POST"])
 @seller_only
 def map_columns(token):
-    staged = _staged(token)
+    staged = staging.get_staged(token, user_id=current_user.id)
+    if staged is None:
+        abort(404)
     try:
-        headers, sample, _delimiter = intake.preview_csv(Path(staged["path"]))
-    except intake.FileProblem as problem:
+        headers, sample, _delimiter = preview_csv(Path(staged["path"]))
+    except FileProblem as problem:
         flash(problem.message, "error")
-        _unstage(token)
+        staging.unstage(token)
         return redirect(url_for(".new_batch"))
     except FileNotFoundError:
         flash("That upload has expired; choose the file again.", "error")
-        _unstage(token)
+        staging.unstage(token)
         return redirect(url_for(".new_batch"))
 
-    vertical = services.get_vertical(staged["vertical"])
-    remembered = services.seller_account(current_user.organization_id).column_map or {}
+    vertical = verticals.get_vertical(staged["vertical"])
+    remembered = standing.seller_account(current_user.organization_id).column_map or {}
     choices = column_choices(tuple(vertical.required_columns or ()))
     columns, selects = _plan_columns(headers, sample, remembered, {c.value for c in choices})
     form = column_map_form(selects, choices)
 
     chosen = {c["header"]: form[c["field"]].data for c in columns if c["field"]}
-    mapped = intake.map_headers(headers, {**remembered, **chosen})
+    mapped = map_headers(headers, {**remembered, **chosen})
     problem = _header_problem(mapped, vertical)
     if form.validate_on_submit() and problem is None:
         with open(staged["path"], "rb") as stream:
@@ -215,11 +159,11 @@ def map_columns(token):
                 name=staged["name"],
                 remember_mapping=chosen or None,
             )
-        _unstage(token)
+        staging.unstage(token)
         return redirect(url_for(".batch", batch_id=batch.id))
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "marketplace/map_columns.html",
+        "marketplace/intake/map_columns.html",
         form=form,
         token=token,
         staged=staged,
@@ -227,8 +171,8 @@ def map_columns(token):
         columns=columns,
         headers=headers,
         sample=sample,
-        required=intake.required_columns(vertical),
-        missing=_missing_columns(mapped, vertical),
+        required=required_columns(vertical),
+        missing=missing_columns(mapped, vertical),
         problem=problem,
         refused=status == 422,
     ), status
@@ -246,9 +190,9 @@ def batch(batch_id):
         [(BatchRejection.row_number, False), (BatchRejection.id, False)],
     )
     return render_template(
-        "marketplace/batch.html",
+        "marketplace/intake/batch.html",
         batch=batch,
-        view=queries.describe_batch(batch),
+        view=market.describe_batch(batch),
         rejections=page["items"],
         next_cursor=page["next_cursor"],
         cursor=request.args.get("cursor"),
@@ -259,7 +203,7 @@ def batch(batch_id):
 @seller_or_admin
 def batch_status(batch_id):
     batch = services.get_batch_for(user=current_user, batch_id=batch_id)
-    response = jsonify(BatchSchema().dump(queries.describe_batch(batch)))
+    response = jsonify(BatchSchema().dump(market.describe_batch(batch)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -281,7 +225,7 @@ def batch_leads(batch_id):
     batch = services.get_batch_for(user=current_user, batch_id=batch_id)
     page = _page_of(queries.list_batch_leads(batch_id=batch.id), [(Lead.id, False)])
     return render_template(
-        "marketplace/batch_leads.html",
+        "marketplace/intake/batch_leads.html",
         batch=batch,
         leads=page["items"],
         next_cursor=page["next_cursor"],
@@ -289,15 +233,12 @@ def batch_leads(batch_id):
     )
 
 
-# --- navigation and dashboard ------------------------------------------------------------------
+# --- navigation and dashboard --------------------------------------------------------------------
 
 
 def batches_card(user):
     """The seller dashboard's card: how many batches, how many leads accepted."""
-    listed = queries.list_batches(seller_id=user.organization_id).subquery()
-    count, accepted = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(listed.c.accepted_count), 0))
-    ).one()
+    count, accepted = queries.count_batches(seller_id=user.organization_id)
     body = (
         f"{count:,} batch{'' if count == 1 else 'es'}, "
         f"{accepted:,} lead{'' if accepted == 1 else 's'} accepted"

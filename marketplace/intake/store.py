@@ -1,0 +1,158 @@
+"""Storing a checked chunk: de-duplication, one executemany per table, guarded counters.
+
+The batch's counters advance in the same statement that checks ``processed_rows`` is still
+what this run read, so two runs can never both count the same chunk.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import insert, or_, select, update
+
+from app.db import utcnow
+from app.extensions import db
+from marketplace.intake.rows import INSERT_COLUMNS
+from marketplace.models import VISIBLE_BATCH_STATUSES, Batch, BatchRejection, Lead, Suppression
+
+
+class ProcessingConflict(Exception):
+    """Another run already committed this chunk: this run stops."""
+
+
+class CaseInsensitiveSet(frozenset):
+    """Emails compared without case: every real mailbox provider ignores it."""
+
+    def __contains__(self, value) -> bool:
+        return isinstance(value, str) and frozenset.__contains__(self, value.lower())
+
+
+def suppression_sets() -> tuple[frozenset, frozenset]:
+    """The whole suppression list as (emails, phones), for the checks' context."""
+    emails, phones = set(), set()
+    for kind, value in db.session.execute(select(Suppression.kind, Suppression.value)):
+        (emails if kind == "email" else phones).add(value.lower() if kind == "email" else value)
+    return CaseInsensitiveSet(emails), frozenset(phones)
+
+
+def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int) -> tuple:
+    """Leads already stored that share an email or phone: this batch's, or visible others'."""
+    if not emails and not phones:
+        return {}, {}
+    since = utcnow() - timedelta(days=lookback_days)
+    conditions = []
+    if emails:
+        conditions.append(Lead.email.in_(emails))
+    if phones:
+        conditions.append(Lead.phone.in_(phones))
+    stmt = (
+        select(Lead.id, Lead.batch_id, Lead.seller_id, Lead.row_number, Lead.email, Lead.phone)
+        .join(Batch, Batch.id == Lead.batch_id)
+        .where(or_(*conditions))
+        .where(
+            or_(
+                Lead.batch_id == batch.id,
+                (Batch.status.in_(VISIBLE_BATCH_STATUSES)) & (Lead.created_at >= since),
+            )
+        )
+    )
+    by_email, by_phone = {}, {}
+    for match in db.session.execute(stmt):
+        if match.email in emails:
+            by_email.setdefault(match.email, match)
+        if match.phone in phones:
+            by_phone.setdefault(match.phone, match)
+    return by_email, by_phone
+
+
+def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, match) -> dict:
+    if isinstance(match, int):  # an earlier row of this chunk
+        code, details = "duplicate_in_batch", {"row": match}
+        message = f"{field} {value!r} already appears in row {match} of this file"
+    elif match.batch_id == batch.id:
+        code, details = "duplicate_in_batch", {"row": match.row_number}
+        message = f"{field} {value!r} already appears in row {match.row_number} of this file"
+    elif match.seller_id == batch.seller_id:
+        code, details = "duplicate", {"lead_id": match.id, "batch_id": match.batch_id}
+        message = f"{field} {value!r} is already in your batch {match.batch_id}"
+    else:
+        # Another seller's lead: say that it exists, never which one it is.
+        code, details = "duplicate", {"matched": field}
+        message = f"{field} {value!r} is already on Leadex"
+    return {
+        "batch_id": batch.id,
+        "row_number": row_number,
+        "field": field,
+        "code": code,
+        "message": message,
+        "details": details,
+    }
+
+
+def store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None:
+    """De-duplicate a checked chunk against stored leads and insert it with the counters."""
+    rejections: list[dict] = []
+    rejected = 0
+    accepted_rows = []
+    for number, email, phone, row, problems in checked:
+        if row is not None:
+            accepted_rows.append((number, email, phone, row))
+        else:
+            rejected += 1
+            rejections.extend(
+                {
+                    "batch_id": batch.id,
+                    "row_number": number,
+                    "field": field,
+                    "code": code,
+                    "message": message,
+                    "details": details,
+                }
+                for field, code, message, details in problems
+            )
+
+    emails = {email for _, email, _, _ in accepted_rows if email}
+    phones = {phone for _, _, phone, _ in accepted_rows if phone}
+    by_email, by_phone = _existing_matches(batch, emails, phones, lookback_days)
+    leads, duplicates = [], 0
+    for number, email, phone, row in accepted_rows:
+        match = None
+        if email and email in by_email:
+            match = ("email", email, by_email[email])
+        elif phone and phone in by_phone:
+            match = ("phone", phone, by_phone[phone])
+        if match:
+            duplicates += 1
+            rejections.append(_duplicate_rejection(batch, number, *match))
+            continue
+        # Later rows of this chunk see this one as their original.
+        if email:
+            by_email[email] = number
+        if phone:
+            by_phone[phone] = number
+        leads.append(row)
+
+    connection = db.session.connection()
+    if leads:
+        connection.exec_driver_sql(_insert_sql(connection.dialect), leads)
+    if rejections:
+        connection.execute(insert(BatchRejection), rejections)
+    start = batch.processed_rows
+    result = connection.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.processed_rows == start)
+        .values(
+            processed_rows=start + len(checked),
+            accepted_count=Batch.accepted_count + len(leads),
+            rejected_count=Batch.rejected_count + rejected,
+            duplicate_count=Batch.duplicate_count + duplicates,
+        )
+    )
+    if result.rowcount != 1:
+        raise ProcessingConflict(f"batch {batch.id} was advanced by another run")
+
+
+def _insert_sql(dialect) -> str:
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(INSERT_COLUMNS)
+    return f"INSERT INTO leads ({columns}) VALUES ({', '.join([mark] * len(INSERT_COLUMNS))})"
