@@ -6,6 +6,11 @@ Each chunk commits together with the batch's counters and progress, guarded by t
 ``processed_rows``, so a crashed run resumes exactly where its last commit ended and two workers
 can never both count the same chunk. Nothing of a batch is visible to anyone else until its
 status leaves ``processing``.
+
+A temporary database error (lock, deadlock, serialization failure, lost connection) says
+nothing about the file: the run stops with ``IntakeInterrupted``, the batch stays
+``processing``, and the task's retry or ``flask batches resume`` carries on from the last
+committed chunk. Only an unusable file, or an unexpected error of our own, fails a batch.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import sqlite3
 
 from flask import current_app
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.db import utcnow
 from app.extensions import db
@@ -28,6 +35,41 @@ from marketplace.signals import batch_processed
 from verification.rules.checks import CheckContext
 
 logger = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATE classes worth a retry: connection exception, transaction rollback
+# (serialization failure, deadlock), insufficient resources, operator intervention (query
+# cancelled by a statement or lock timeout, server shutting down); and lock_not_available.
+_TEMPORARY_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+_TEMPORARY_SQLSTATES = ("55P03",)
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+class IntakeInterrupted(Exception):
+    """A temporary database error stopped the run; the batch is still processing, to resume."""
+
+    def __init__(self, batch_id: int):
+        super().__init__(f"batch {batch_id} stopped on a temporary database error")
+        self.batch_id = batch_id
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """A database error that says nothing about the data: the same work may succeed later."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False  # integrity, data or programming errors repeat on every try
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is None:
+            return "is locked" in str(orig)
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if not state:
+        return True  # psycopg gives no SQLSTATE only when the connection itself failed
+    return state[:2] in _TEMPORARY_SQLSTATE_CLASSES or state in _TEMPORARY_SQLSTATES
 
 
 def _pluggable(setting: str):
@@ -53,8 +95,24 @@ def _fail(batch: Batch, code: str, message: str) -> None:
 def process_batch(*, batch_id: int, progress=None) -> Batch | None:
     """Run (or resume) intake of one batch. Commits chunk by chunk; see the module docstring.
 
-    ``progress(processed, total)`` is called after each chunk (the CLI's progress bar).
+    ``progress(processed, total)`` is called after each chunk (the CLI's progress bar). Raises
+    ``IntakeInterrupted`` on a temporary database error, leaving the batch to resume.
     """
+    try:
+        return _process_batch(batch_id, progress)
+    except Exception as exc:
+        if not is_temporary(exc):
+            raise
+        db.session.rollback()
+        logger.warning(
+            "batch %s: stopped on a temporary database error (%s); it stays processing",
+            batch_id,
+            exc.__class__.__name__,
+        )
+        raise IntakeInterrupted(batch_id) from exc
+
+
+def _process_batch(batch_id: int, progress) -> Batch | None:
     session = db.session
     batch = session.get(Batch, batch_id)
     if batch is None or batch.status != "processing":
@@ -102,7 +160,9 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
         session.rollback()
         logger.warning("batch %s: another run is processing it; this run stops", batch_id)
         return session.get(Batch, batch_id)
-    except Exception:
+    except Exception as exc:
+        if is_temporary(exc):
+            raise
         session.rollback()
         logger.exception("batch %s: processing died", batch_id)
         batch = session.get(Batch, batch_id)
