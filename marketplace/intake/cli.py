@@ -11,7 +11,7 @@ batches_cli = AppGroup("batches", help="Batch intake.")
 
 
 def _run(batch: Batch) -> Batch | None:
-    """Process one batch with a progress bar; None when a temporary error stopped it."""
+    """Process one batch with a progress bar; None when an error not the file's stopped it."""
     total = batch.total_rows or 0
     done = batch.processed_rows
     with click.progressbar(length=max(total, 1), label=f"batch {batch.id}", show_pos=True) as bar:
@@ -27,12 +27,7 @@ def _run(batch: Batch) -> Batch | None:
         try:
             result = run.process_batch(batch_id=batch.id, progress=progress)
         except run.IntakeInterrupted as exc:
-            click.echo(
-                f"\nbatch {batch.id}: stopped on a temporary database error "
-                f"({exc.__cause__.__class__.__name__}); it is still processing: run "
-                "`flask batches resume` again",
-                err=True,
-            )
+            click.echo(f"\n{exc}: run `flask batches resume` again", err=True)
             return None
     counts = (
         f"{result.accepted_count} accepted, {result.rejected_count} rejected, "

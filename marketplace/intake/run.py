@@ -10,7 +10,8 @@ status leaves ``processing``.
 A temporary database error (lock, deadlock, serialization failure, lost connection) says
 nothing about the file: the run stops with ``IntakeInterrupted``, the batch stays
 ``processing``, and the task's retry or ``flask batches resume`` carries on from the last
-committed chunk. Only an unusable file, or an unexpected error of our own, fails a batch.
+committed chunk; so does any failure of the last step (``finish_intake``), which only moves
+the batch on. Only an unusable file, or an unexpected error while storing rows, fails a batch.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import logging
 import sqlite3
 
 from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.db import utcnow
+from app.db import transaction, utcnow
 from app.extensions import db
 from app.settings import get_settings
 from marketplace.intake.pipeline import checked_chunks, pool_size
@@ -45,10 +47,14 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
 class IntakeInterrupted(Exception):
-    """A temporary database error stopped the run; the batch is still processing, to resume."""
+    """The run stopped on an error that is not the file's: the batch is still processing."""
 
-    def __init__(self, batch_id: int):
-        super().__init__(f"batch {batch_id} stopped on a temporary database error")
+    def __init__(self, batch_id: int, cause: BaseException):
+        kind = "a temporary database error" if is_temporary(cause) else "an error"
+        super().__init__(
+            f"batch {batch_id} stopped on {kind} ({cause.__class__.__name__}) "
+            "and is still processing"
+        )
         self.batch_id = batch_id
 
 
@@ -96,7 +102,8 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
     """Run (or resume) intake of one batch. Commits chunk by chunk; see the module docstring.
 
     ``progress(processed, total)`` is called after each chunk (the CLI's progress bar). Raises
-    ``IntakeInterrupted`` on a temporary database error, leaving the batch to resume.
+    ``IntakeInterrupted`` on a temporary database error, or when finishing fails, leaving the
+    batch to resume.
     """
     try:
         return _process_batch(batch_id, progress)
@@ -109,7 +116,7 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
             batch_id,
             exc.__class__.__name__,
         )
-        raise IntakeInterrupted(batch_id) from exc
+        raise IntakeInterrupted(batch_id, exc) from exc
 
 
 def _process_batch(batch_id: int, progress) -> Batch | None:
@@ -180,20 +187,45 @@ def _process_batch(batch_id: int, progress) -> Batch | None:
 
 
 def finish_intake(batch: Batch) -> Batch:
-    seller = db.session.get(SellerAccount, batch.seller_id)
-    if batch.accepted_count == 0:
-        batch.status = "rejected"
-        batch.decision = {
-            "decision": "rejected",
-            "reason": "nothing_accepted",
-            "message": "No row of the file was accepted.",
-        }
-    elif seller is not None and seller.is_on_hold:
-        batch.status = "held"
-    else:
-        batch.status = "spot_check"
-    batch.processed_at = utcnow()
-    db.session.commit()
+    """Move a fully processed batch on: spot_check, held, or rejected when nothing was accepted.
+
+    ``batch_processed`` is sent inside this transaction, so what its receivers do commits with
+    the new status: verification draws the sample, and no reader ever sees spot_check without
+    its plan. If anything here fails, both roll back and the batch stays processing, every row
+    stored; nothing of that is the file's fault, so the run is interrupted to be retried.
+    """
+    batch_id = batch.id
+    try:
+        with transaction() as session:
+            seller = session.get(SellerAccount, batch.seller_id)
+            values = {"processed_at": utcnow()}
+            if batch.accepted_count == 0:
+                values["status"] = "rejected"
+                values["decision"] = {
+                    "decision": "rejected",
+                    "reason": "nothing_accepted",
+                    "message": "No row of the file was accepted.",
+                }
+            elif seller is not None and seller.is_on_hold:
+                values["status"] = "held"
+            else:
+                values["status"] = "spot_check"
+            # Conditional on 'processing': of two runs finishing one batch, one moves it on.
+            moved = session.execute(
+                update(Batch)
+                .where(Batch.id == batch_id, Batch.status == "processing")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:
+                return session.get(Batch, batch_id)
+            session.refresh(batch)
+            if batch.status in ("spot_check", "held"):
+                batch_processed.send(batch_id)
+    except Exception as exc:
+        if not is_temporary(exc):
+            logger.exception("batch %s: finishing intake failed; it stays processing", batch_id)
+        raise IntakeInterrupted(batch_id, exc) from exc
     logger.info(
         "batch %s processed: %s accepted, %s rejected, %s duplicates -> %s",
         batch.id,
@@ -202,6 +234,4 @@ def finish_intake(batch: Batch) -> Batch:
         batch.duplicate_count,
         batch.status,
     )
-    if batch.status in ("spot_check", "held"):
-        batch_processed.send(batch.id)
     return batch
