@@ -10,6 +10,8 @@ case: they flush, never commit, and leave auditing to the caller.
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import utcnow
 from app.errors import NotFound
@@ -21,19 +23,33 @@ from marketplace.queries import lead_values
 
 
 def seller_account(organization_id: int) -> SellerAccount:
-    """The seller's market standing, created on first need (flush only)."""
+    """The seller's market standing, created on first need.
+
+    Created with an insert that does nothing when the row is there, then read: two requests
+    of a brand-new seller at the same moment (two first uploads) both get the one row, where
+    "read, then add" made the second fail on the primary key.
+    """
     account = db.session.get(SellerAccount, organization_id)
     if account is None:
-        account = SellerAccount(
-            organization_id=organization_id,
-            is_on_hold=False,
-            inspection_level="normal",
-            inspection_state={},
-            column_map={},
+        db.session.execute(
+            _insert_if_absent(
+                SellerAccount,
+                organization_id=organization_id,
+                is_on_hold=False,
+                inspection_level="normal",
+                inspection_state={},
+                column_map={},
+            )
         )
-        db.session.add(account)
-        db.session.flush()
+        account = db.session.get(SellerAccount, organization_id)
     return account
+
+
+def _insert_if_absent(model, **values):
+    """INSERT ... ON CONFLICT DO NOTHING on the primary key (SQLite and PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).values(**values).on_conflict_do_nothing()
 
 
 def lock_seller_account(seller_id: int) -> SellerAccount:
