@@ -19,10 +19,11 @@ def init_app(app, api) -> None:
     from marketplace.intake import api as intake_api  # noqa: F401  (routes)
     from marketplace.intake import views as intake_views  # noqa: F401  (routes, navigation)
     from marketplace.intake.cli import batches_cli
+    from marketplace.intake.tasks import SCHEDULE as INTAKE_SCHEDULE
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(api_blp)
     app.register_blueprint(web_bp)
-    register_task_module("marketplace.intake.tasks")
+    register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
     app.cli.add_command(batches_cli)

@@ -1,8 +1,12 @@
-"""Background work of intake: processing an uploaded batch."""
+"""Background work of intake: processing an uploaded batch, deleting abandoned staged files."""
 
 from celery import shared_task
 
-from marketplace.intake import run
+from marketplace.intake import files, run
+
+SCHEDULE = {
+    "purge-staged-uploads": {"task": "marketplace.purge_staged_uploads", "schedule": 3600.0},
+}
 
 
 # The name predates the sub-package; queued messages and the README use it, so it stays.
@@ -23,3 +27,9 @@ def process_batch(batch_id: int) -> str | None:
     # guarded chunk commits make the re-run resume instead of double counting.
     batch = run.process_batch(batch_id=batch_id)
     return batch.status if batch else None
+
+
+@shared_task(name="marketplace.purge_staged_uploads")
+def purge_staged_uploads() -> int:
+    # Hourly, for files older than a day: step 1 of a web upload whose step 2 never came.
+    return files.purge_staged_uploads()
