@@ -49,13 +49,17 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 class IntakeInterrupted(Exception):
     """The run stopped on an error that is not the file's: the batch is still processing."""
 
-    def __init__(self, batch_id: int, cause: BaseException):
-        kind = "a temporary database error" if is_temporary(cause) else "an error"
-        super().__init__(
-            f"batch {batch_id} stopped on {kind} ({cause.__class__.__name__}) "
-            "and is still processing"
-        )
+    def __init__(self, batch_id: int, cause: str):
+        super().__init__(batch_id, cause)  # both in args, so the exception pickles (Celery)
         self.batch_id = batch_id
+
+    @classmethod
+    def after(cls, batch_id: int, exc: BaseException) -> IntakeInterrupted:
+        kind = "a temporary database error" if is_temporary(exc) else "an error"
+        return cls(batch_id, f"{kind} ({exc.__class__.__name__})")
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} stopped on {self.args[1]} and is still processing"
 
 
 def is_temporary(exc: BaseException) -> bool:
@@ -116,7 +120,7 @@ def process_batch(*, batch_id: int, progress=None) -> Batch | None:
             batch_id,
             exc.__class__.__name__,
         )
-        raise IntakeInterrupted(batch_id, exc) from exc
+        raise IntakeInterrupted.after(batch_id, exc) from exc
 
 
 def _process_batch(batch_id: int, progress) -> Batch | None:
@@ -225,7 +229,7 @@ def finish_intake(batch: Batch) -> Batch:
     except Exception as exc:
         if not is_temporary(exc):
             logger.exception("batch %s: finishing intake failed; it stays processing", batch_id)
-        raise IntakeInterrupted(batch_id, exc) from exc
+        raise IntakeInterrupted.after(batch_id, exc) from exc
     logger.info(
         "batch %s processed: %s accepted, %s rejected, %s duplicates -> %s",
         batch.id,

@@ -1,6 +1,7 @@
 """Intake that dies part-way: resumed exactly, or clearly failed; never half-counted."""
 
 import io
+import pickle
 import sqlite3
 import tempfile
 
@@ -273,3 +274,17 @@ def test_which_database_errors_are_temporary():
     ]
     assert [run.is_temporary(exc) for exc in temporary] == [True] * len(temporary)
     assert [run.is_temporary(exc) for exc in lasting] == [False] * len(lasting)
+
+
+@pytest.mark.unit
+def test_an_interruption_survives_pickling_as_celery_sends_it():
+    interrupted = run.IntakeInterrupted.after(7, OperationalError("x", {}, sqlite_busy()))
+    again = pickle.loads(pickle.dumps(interrupted))
+    assert (
+        str(again)
+        == str(interrupted)
+        == (
+            "batch 7 stopped on a temporary database error (OperationalError) "
+            "and is still processing"
+        )
+    )
