@@ -6,17 +6,21 @@ import threading
 from sqlalchemy import event, func, select
 
 from app.extensions import db
+from marketplace.intake import run, services
 from marketplace.models import Batch, SellerAccount
 from tests.helpers import bearer
 from tests.leadfiles import csv_bytes, good_row
 
 
-def test_two_first_uploads_of_a_new_seller_at_once_both_succeed(app, seller):
+def test_two_first_uploads_of_a_new_seller_at_once_both_succeed(app, seller, monkeypatch):
     """Both requests find no seller account and create it at once; one row, two 202s.
 
     A hook holds each request just before it inserts the account until the other one gets
-    there too, so both really race for the same row instead of one finishing first.
+    there too, so both really race for the same row instead of one finishing first. The
+    batches are processed afterwards: eager Celery keeps a process-wide flag that two eager
+    tasks in two threads at once can leave set (every later result.get() would refuse).
     """
+    monkeypatch.setattr(services, "_enqueue", lambda batch: None)
     headers = [bearer(seller), bearer(seller)]
     files = [csv_bytes([good_row(i) for i in range(n, n + 5)]) for n in (0, 100)]
     barrier = threading.Barrier(2)
@@ -67,5 +71,8 @@ def test_two_first_uploads_of_a_new_seller_at_once_both_succeed(app, seller):
         .where(SellerAccount.organization_id == seller.organization_id)
     )
     assert accounts == 1
+    for n in (0, 1):
+        run.process_batch(batch_id=statuses[n][1]["id"])
+    db.session.expire_all()
     batches = db.session.scalars(select(Batch).where(Batch.seller_id == seller.organization_id))
     assert sorted((b.status, b.accepted_count) for b in batches) == [("spot_check", 5)] * 2
