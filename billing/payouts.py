@@ -9,7 +9,6 @@ seller's available earnings; marking it paid moves it to paid out in the ledger.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Protocol
 
 from flask import current_app
@@ -59,12 +58,7 @@ def register_provider(provider: PayoutProvider) -> None:
 
 
 def get_provider() -> PayoutProvider:
-    name = (
-        current_app.config.get("BILLING_PAYOUT_PROVIDER")
-        or os.environ.get("BILLING_PAYOUT_PROVIDER")
-        or "manual"
-    )
-    return PROVIDERS[name]
+    return PROVIDERS[current_app.config.get("BILLING_PAYOUT_PROVIDER") or "manual"]
 
 
 def save_payout_details(

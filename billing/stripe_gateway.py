@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -91,8 +90,8 @@ class PaymentIntentResult:
 
 
 def _timeout() -> tuple[float, float]:
-    """``STRIPE_TIMEOUT`` from the app config or the environment ("5,30": connect, answer)."""
-    value = current_app.config.get("STRIPE_TIMEOUT") or os.environ.get("STRIPE_TIMEOUT")
+    """``STRIPE_TIMEOUT`` from the app config ("5,30": seconds to connect, to get the answer)."""
+    value = current_app.config.get("STRIPE_TIMEOUT")
     if not value:
         return DEFAULT_TIMEOUT
     if isinstance(value, str):
