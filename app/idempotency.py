@@ -54,8 +54,11 @@ class IdempotencyKey(db.Model):
 
 
 class IdempotencyKeyReused(Conflict):
+    """The key was used for another request: by the ``Idempotency-Key`` header here, or by a
+    service's own idempotency key (billing's sales, top-ups, refunds and payouts)."""
+
     code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for a different request."
+    message = "This idempotency key was used for a different request."
 
 
 class IdempotencyKeyInUse(Conflict):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import request
 
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
-from app.errors import AppError, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.idempotency import current_key, idempotent
 from billing import payouts, queries, services, webhooks
 from billing import stripe_gateway as gateway
+from billing.errors import WebhookSignatureInvalid
 from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
 from billing.schemas import (
     AdminPayoutSchema,
@@ -39,12 +40,6 @@ from billing.schemas import (
 blp = ApiBlueprint(
     "billing_api", __name__, url_prefix="/api/v1", description="Wallet, cards, payouts, ledger"
 )
-
-
-class InvalidSignature(AppError):
-    status_code = 400
-    code = "invalid_signature"
-    message = "The webhook signature is missing or does not match."
 
 
 def _org() -> int:
@@ -309,7 +304,7 @@ def list_ledger(args):
 def stripe_webhook():
     try:
         event = gateway.parse_event(request.get_data(), request.headers.get("Stripe-Signature"))
-    except gateway.InvalidSignature as exc:
-        raise InvalidSignature() from exc
+    except gateway.SignatureNotVerified as exc:
+        raise WebhookSignatureInvalid() from exc
     webhooks.process_event(event)
     return {"received": True}

@@ -1,20 +1,36 @@
-"""Billing's errors: each one a status and a machine code of api-v1.md."""
+"""Billing's errors: each one a status and a machine code of api-v1.md.
+
+A leaf: it imports only app/, so every billing module, the ledger included, raises from here.
+A key reused for another request is the app-level ``IdempotencyKeyReused``, the same error the
+``Idempotency-Key`` header gives.
+"""
 
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, Invalid, NotFound, PaymentRequired, ServiceUnavailable
-from billing.ledger import InsufficientFunds, LedgerConflict
+from app.idempotency import IdempotencyKeyReused
 
 __all__ = [
     "CardDeclined",
+    "IdempotencyKeyReused",
     "InsufficientFunds",
     "LedgerConflict",
     "NoPaymentMethod",
+    "NotFound",
     "PaymentProviderError",
     "PaymentProviderUnavailable",
-    "IdempotencyConflict",
-    "NotFound",
+    "WebhookSignatureInvalid",
 ]
+
+
+class InsufficientFunds(PaymentRequired):
+    code = "insufficient_funds"
+    message = "The wallet balance is too low."
+
+
+class LedgerConflict(Conflict):
+    code = "ledger_conflict"
+    message = "The accounts changed under this operation; nothing was moved."
 
 
 class CardDeclined(PaymentRequired):
@@ -44,6 +60,7 @@ class NoPaymentMethod(Invalid):
         super().__init__(message, **kwargs)
 
 
-class IdempotencyConflict(Conflict):
-    code = "idempotency_key_reused"
-    message = "This idempotency key was used for a different operation."
+class WebhookSignatureInvalid(AppError):
+    status_code = 400
+    code = "invalid_signature"
+    message = "The webhook signature is missing or does not match."

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.errors import Conflict, PaymentRequired
 from app.extensions import db
+from billing.errors import InsufficientFunds, LedgerConflict
 from billing.models import (
     ACCOUNT_KINDS,
     CURRENCY,
@@ -27,16 +27,6 @@ from billing.models import (
     LedgerEntry,
     LedgerTransaction,
 )
-
-
-class InsufficientFunds(PaymentRequired):
-    code = "insufficient_funds"
-    message = "The wallet balance is too low."
-
-
-class LedgerConflict(Conflict):
-    code = "ledger_conflict"
-    message = "The accounts changed under this operation; nothing was moved."
 
 
 def account_code(kind: str, organization_id: int | None, currency: str = CURRENCY) -> str:

@@ -19,7 +19,7 @@ from app.auth.services import record_audit
 from app.db import transaction, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from billing import ledger
-from billing.errors import IdempotencyConflict
+from billing.errors import IdempotencyKeyReused
 from billing.models import CURRENCY, Payout, PayoutDetails
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def request_payout(
             )
             if existing is not None:
                 if amount_cents is not None and existing.amount_cents != amount_cents:
-                    raise IdempotencyConflict(details={"payout_id": existing.id})
+                    raise IdempotencyKeyReused(details={"payout_id": existing.id})
                 return existing
         details = session.get(PayoutDetails, seller_org_id)
         if details is None:

@@ -34,7 +34,7 @@ from billing import ledger
 from billing import stripe_gateway as gateway
 from billing.errors import (
     CardDeclined,
-    IdempotencyConflict,
+    IdempotencyKeyReused,
     NoPaymentMethod,
     PaymentProviderError,
     PaymentProviderUnavailable,
@@ -178,7 +178,7 @@ def _same_sale(sale: Sale, buyer_org_id, seller_org_id, amount_cents) -> Sale:
         seller_org_id,
         amount_cents,
     ):
-        raise IdempotencyConflict(details={"sale_id": sale.id})
+        raise IdempotencyKeyReused(details={"sale_id": sale.id})
     return sale
 
 
@@ -610,7 +610,7 @@ def _top_up_by_key(org_id: int, key: str) -> TopUp | None:
 def _replay_top_up(top_up: TopUp, amount_cents: int) -> TopUp:
     """The answer the first request with this key got, without charging again."""
     if top_up.amount_cents != amount_cents:
-        raise IdempotencyConflict(details={"top_up_id": top_up.id})
+        raise IdempotencyKeyReused(details={"top_up_id": top_up.id})
     if top_up.status == "failed":
         if top_up.failure_code == "payment_provider_error":
             raise PaymentProviderError(top_up.failure_message, details={"top_up_id": top_up.id})
@@ -991,7 +991,7 @@ def start_wallet_refund(
                 )
                 if existing is not None:
                     if existing.amount_cents != amount_cents:
-                        raise IdempotencyConflict(details={"refund_id": existing.id})
+                        raise IdempotencyKeyReused(details={"refund_id": existing.id})
                     return existing, False
             refund = WalletRefund(
                 organization_id=buyer_org_id,

@@ -73,8 +73,8 @@ class ProviderRejected(GatewayError):
     pass
 
 
-class InvalidSignature(Exception):
-    pass
+class SignatureNotVerified(Exception):
+    """A webhook body whose ``Stripe-Signature`` does not verify with our secret."""
 
 
 @dataclass(frozen=True)
@@ -361,14 +361,14 @@ def parse_event(payload: bytes, signature: str | None) -> dict:
     """Verify the ``Stripe-Signature`` header with the configured secret; the event as a dict."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET") or ""
     if not secret or not signature:
-        raise InvalidSignature("missing signature or secret")
+        raise SignatureNotVerified("missing signature or secret")
     try:
         stripe.Webhook.construct_event(payload, signature, secret)
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as exc:
-        raise InvalidSignature(str(exc)) from exc
+        raise SignatureNotVerified(str(exc)) from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-        raise InvalidSignature("not an event")
+        raise SignatureNotVerified("not an event")
     return event
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.db import utcnow
 from app.extensions import db
 from billing import ledger, queries, services
-from billing.ledger import InsufficientFunds
+from billing.errors import InsufficientFunds
 from billing.models import Sale
 from tests.billing.helpers import fund_wallet, make_org
 

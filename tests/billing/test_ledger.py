@@ -11,8 +11,8 @@ from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.settings import get_settings
 from billing import ledger, queries, services
-from billing.errors import IdempotencyConflict
-from billing.ledger import InsufficientFunds, platform_fee_cents
+from billing.errors import IdempotencyKeyReused, InsufficientFunds
+from billing.ledger import platform_fee_cents
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Sale
 from tests.billing.helpers import fund_wallet, make_org, sell
 
@@ -93,7 +93,7 @@ def test_same_sale_key_charges_once_and_another_sale_under_it_is_409(orgs):
     again = sell(buyer, seller, 1000, key="purchase-1/lead-1")
     assert again.id == first.id
     assert queries.wallet_balance(buyer) == 4000
-    with pytest.raises(IdempotencyConflict):
+    with pytest.raises(IdempotencyKeyReused):
         sell(buyer, seller, 999, key="purchase-1/lead-1")
 
 

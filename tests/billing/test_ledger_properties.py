@@ -16,7 +16,7 @@ from app.errors import Invalid
 from app.extensions import db
 from app.settings import get_settings
 from billing import ledger, queries, services
-from billing.ledger import InsufficientFunds
+from billing.errors import InsufficientFunds
 from billing.models import LedgerEntry, Payout, RefundPart, Sale, TopUp
 from tests.billing.helpers import fund_wallet, make_org
 from tests.helpers import clean_database
