@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -87,6 +88,19 @@ def transaction() -> Iterator:
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def insert_if_absent(model, *, key: list[str], **values) -> None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING``: a row made on first need, race-free.
+
+    Two first requests at once both get past "is it there?"; the database lets one insert and
+    the other do nothing instead of raising IntegrityError. Select the row afterwards. Only
+    flushes SQL: call it inside the caller's ``transaction()``.
+    """
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=key))
 
 
 def in_transaction() -> bool:

@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import insert_if_absent
 from app.extensions import db
 from billing.errors import InsufficientFunds, LedgerConflict
 from billing.models import (
@@ -35,11 +35,6 @@ def account_code(kind: str, organization_id: int | None, currency: str = CURRENC
     return f"{kind}:{currency}"
 
 
-def _insert(session):
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def get_account(
     kind: str, organization_id: int | None = None, currency: str = CURRENCY
 ) -> LedgerAccount:
@@ -55,17 +50,15 @@ def get_account(
     found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     if found is not None:
         return found
-    session.execute(
-        _insert(session)(LedgerAccount)
-        .values(
-            code=code,
-            kind=kind,
-            organization_id=organization_id,
-            currency=currency,
-            balance_cents=0,
-            reserved_cents=0,
-        )
-        .on_conflict_do_nothing(index_elements=["code"])
+    insert_if_absent(
+        LedgerAccount,
+        key=["code"],
+        code=code,
+        kind=kind,
+        organization_id=organization_id,
+        currency=currency,
+        balance_cents=0,
+        reserved_cents=0,
     )
     return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
 

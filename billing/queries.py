@@ -177,6 +177,14 @@ def payout_details(seller_org_id: int) -> PayoutDetails | None:
     return db.session.get(PayoutDetails, seller_org_id)
 
 
+def get_payout_by_key(seller_org_id: int, idempotency_key: str) -> Payout | None:
+    return db.session.scalar(
+        select(Payout).where(
+            Payout.organization_id == seller_org_id, Payout.idempotency_key == idempotency_key
+        )
+    )
+
+
 def get_sale_by_key(idempotency_key: str) -> Sale | None:
     return db.session.scalar(select(Sale).where(Sale.idempotency_key == idempotency_key))
 

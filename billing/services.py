@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Organization, User
 from app.auth.services import record_audit
-from app.db import transaction, utcnow
+from app.db import insert_if_absent, transaction, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.money import dollars
@@ -321,12 +321,12 @@ def ensure_customer(buyer_org_id: int) -> str:
     session.commit()
     customer_id = _provider(gateway.create_customer, organization_id=buyer_org_id, name=name)
     with transaction():
-        session.execute(
-            ledger._insert(session)(StripeCustomer)
-            .values(
-                organization_id=buyer_org_id, stripe_customer_id=customer_id, created_at=utcnow()
-            )
-            .on_conflict_do_nothing(index_elements=["organization_id"])
+        insert_if_absent(
+            StripeCustomer,
+            key=["organization_id"],
+            organization_id=buyer_org_id,
+            stripe_customer_id=customer_id,
+            created_at=utcnow(),
         )
     row = session.get(StripeCustomer, buyer_org_id)
     if row.stripe_customer_id != customer_id:
@@ -759,10 +759,17 @@ def set_auto_recharge(
     with transaction() as session:
         if is_enabled and default_payment_method(buyer_org_id) is None:
             raise NoPaymentMethod("Add a card before turning auto-recharge on.")
+        insert_if_absent(
+            AutoRecharge,
+            key=["organization_id"],
+            organization_id=buyer_org_id,
+            is_enabled=False,
+            threshold_cents=threshold_cents,
+            amount_cents=amount_cents,
+            is_running=False,
+            trigger_count=0,
+        )
         setting = session.get(AutoRecharge, buyer_org_id)
-        if setting is None:
-            setting = AutoRecharge(organization_id=buyer_org_id, is_running=False, trigger_count=0)
-            session.add(setting)
         setting.is_enabled = bool(is_enabled)
         setting.threshold_cents = threshold_cents
         setting.amount_cents = amount_cents
