@@ -9,7 +9,7 @@ from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_sch
 from app.errors import NotFound
 from app.extensions import db
 from app.idempotency import current_key, idempotent
-from billing import payouts, queries, services, webhooks
+from billing import queries, services, webhooks
 from billing import stripe_gateway as gateway
 from billing.errors import WebhookSignatureInvalid
 from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
@@ -58,7 +58,7 @@ def _service_key(prefix: str = "api") -> str | None:
 @api_auth("buyer")
 @blp.response(200, WalletSchema)
 def get_wallet():
-    return queries.wallet(_org())
+    return queries.get_wallet(_org())
 
 
 @blp.put("/billing/auto-recharge")
@@ -73,7 +73,7 @@ def put_auto_recharge(args):
         amount_cents=args["amount_cents"],
         actor=current_api_user(),
     )
-    return queries.wallet(_org())
+    return queries.get_wallet(_org())
 
 
 # --- cards -----------------------------------------------------------------------------------
@@ -187,14 +187,14 @@ def get_refund(refund_id):
 @api_auth("seller")
 @blp.response(200, EarningsSchema)
 def get_earnings():
-    return queries.earnings(_org())
+    return queries.get_earnings(_org())
 
 
 @blp.get("/billing/payout-details")
 @api_auth("seller")
 @blp.response(200, PayoutDetailsSchema)
 def get_payout_details():
-    details = queries.payout_details(_org())
+    details = queries.get_payout_details(_org())
     return details or {"details": "", "updated_at": None}
 
 
@@ -263,7 +263,7 @@ def admin_list_payouts(args):
 @blp.arguments(MarkPaidArgs)
 @blp.response(200, AdminPayoutSchema)
 def admin_mark_payout_paid(args, payout_id):
-    return payouts.mark_payout_paid(
+    return services.mark_payout_paid(
         payout_id=payout_id, reference=args["reference"], actor=current_api_user()
     )
 

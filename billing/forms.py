@@ -14,8 +14,8 @@ from wtforms import BooleanField, DecimalField, HiddenField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.money import CENT, dollars, to_cents
+from billing.amounts import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
-from billing.services import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 
 
 def _whole_cents(low_cents: int, high_cents: int):

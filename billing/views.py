@@ -88,8 +88,8 @@ def _stripe_js_url() -> str:
 @buyer_only
 def buyer_billing():
     org = current_user.organization_id
-    wallet = queries.wallet(org)
-    setting = services.get_auto_recharge(org)
+    wallet = queries.get_wallet(org)
+    setting = queries.get_auto_recharge(org)
     auto_form = AutoRechargeForm(
         data={
             "enabled": wallet["auto_recharge"]["enabled"],
@@ -111,7 +111,7 @@ def buyer_billing():
         default_card=next((c for c in cards if c.is_default), None),
         top_ups=top_ups,
         refunds=refunds,
-        refundable=services.refundable_cents(org),
+        refundable=queries.get_refundable_cents(org),
         entries=_entries(org),
         top_up_form=TopUpForm(),
         auto_form=auto_form,
@@ -246,7 +246,7 @@ def refund():
 def receipts():
     return csv_response(
         ["date", "kind", "number", "amount", "currency", "card", "stripe_reference"],
-        queries.receipts(current_user.organization_id),
+        queries.list_receipts(current_user.organization_id),
         "leadex-receipts.csv",
     )
 
@@ -258,13 +258,13 @@ def receipts():
 @seller_only
 def earnings():
     org = current_user.organization_id
-    details = queries.payout_details(org)
+    details = queries.get_payout_details(org)
     payouts = db.session.scalars(
         queries.list_payouts(seller_org_id=org).order_by(Payout.id.desc()).limit(20)
     ).all()
     return render_template(
         "billing/earnings.html",
-        earnings=queries.earnings(org),
+        earnings=queries.get_earnings(org),
         details=details,
         details_form=PayoutDetailsForm(data={"bank_details": details.details if details else ""}),
         payout_form=PayoutForm(),
@@ -329,7 +329,7 @@ def _money_page(reconcile_result=None, reconcile_error=None, status=200):
     ).all()
     return render_template(
         "billing/admin_money.html",
-        totals=queries.platform_totals(),
+        totals=queries.get_platform_totals(),
         requested=requested,
         paid=paid,
         mark_paid_form=MarkPaidForm(),
@@ -381,7 +381,7 @@ def admin_reconcile():
 
 
 def _buyer_card(user):
-    wallet = queries.wallet(user.organization_id)
+    wallet = queries.get_wallet(user.organization_id)
     body = f"Balance {dollars(wallet['balance_cents'])}"
     if wallet["auto_recharge"]["enabled"]:
         body += " · auto-recharge on"
@@ -391,7 +391,7 @@ def _buyer_card(user):
 
 
 def _seller_card(user):
-    figures = queries.earnings(user.organization_id)
+    figures = queries.get_earnings(user.organization_id)
     return (
         "Earnings",
         f"{dollars(figures['available_cents'])} available · "
@@ -401,7 +401,7 @@ def _seller_card(user):
 
 
 def _admin_card(user):
-    totals = queries.platform_totals()
+    totals = queries.get_platform_totals()
     waiting = db.session.scalar(
         select(db.func.count()).select_from(Payout).where(Payout.status == "requested")
     )

@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import transaction
 from app.extensions import db
-from billing import services
 from billing import stripe_gateway as gateway
 from billing.models import RefundPart, StripeEvent, TopUp
+from billing.refunds import record_external_refund, settle_refund_part
+from billing.top_ups import apply_payment_intent, settle_top_up_failed
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _payment_intent_succeeded(pi: dict) -> tuple[str, dict]:
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
     result = dataclasses.replace(gateway.payment_intent_from_dict(pi), status="succeeded")
-    outcome = services.apply_payment_intent(top_up.id, result)
+    outcome = apply_payment_intent(top_up.id, result)
     return outcome, {"top_up_id": top_up.id}
 
 
@@ -88,7 +89,7 @@ def _payment_intent_failed(pi: dict) -> tuple[str, dict]:
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
     result = gateway.payment_intent_from_dict(pi)
-    failed = services.settle_top_up_failed(
+    failed = settle_top_up_failed(
         top_up.id,
         code=result.failure_code or "payment_failed",
         message=result.failure_message or "The payment failed.",
@@ -127,7 +128,7 @@ def _charge_refunded(charge: dict) -> tuple[str, dict]:
         extra = int(charge.get("amount_refunded") or 0) - int(known)
         if extra > 0:
             refund_id = f"{charge.get('id')}#{charge.get('amount_refunded')}"
-            services.record_external_refund(
+            record_external_refund(
                 top_up=top_up, stripe_refund_id=refund_id[:64], amount_cents=extra
             )
             recorded.append(refund_id)
@@ -142,7 +143,7 @@ def _one_refund(top_up: TopUp, refund: dict) -> list[str]:
     if raw.isdigit():
         part = session.get(RefundPart, int(raw))
         if part is not None and part.top_up_id == top_up.id and part.status == "pending":
-            services.settle_refund_part(part.id, stripe_refund_id=refund["id"])
+            settle_refund_part(part.id, stripe_refund_id=refund["id"])
             return [refund["id"]]
         if part is not None and part.status == "failed":
             # We gave this part back to the wallet but Stripe made it after all.
@@ -159,7 +160,7 @@ def _one_refund(top_up: TopUp, refund: dict) -> list[str]:
             )
     if refund.get("status") not in (None, "succeeded", "pending"):
         return []
-    services.record_external_refund(
+    record_external_refund(
         top_up=top_up, stripe_refund_id=refund["id"], amount_cents=refund["amount_cents"]
     )
     return [refund["id"]]

@@ -64,7 +64,7 @@ def test_concurrent_purchases_never_take_a_wallet_below_zero(app):
     assert sold == WALLET // PRICE
     assert outcomes.count("refused") == THREADS - sold
     db.session.expire_all()
-    assert queries.wallet_balance(buyer) == WALLET - sold * PRICE >= 0
+    assert queries.get_wallet_balance(buyer) == WALLET - sold * PRICE >= 0
     assert db.session.scalar(select(func.count()).select_from(Sale)) == sold
     assert ledger.check() == []
 
@@ -101,7 +101,7 @@ def test_concurrent_same_key_purchases_charge_once(app):
         thread.join(timeout=60)
     assert len(set(ids)) == 1 and isinstance(ids[0], int), ids
     db.session.expire_all()
-    assert queries.wallet_balance(buyer) == WALLET - PRICE
+    assert queries.get_wallet_balance(buyer) == WALLET - PRICE
     assert ledger.check() == []
 
 

@@ -63,7 +63,7 @@ def test_buyer_tops_up_by_form_once_per_submitted_form(client, buyer, stripe_ser
         )
     text = page.get_data(as_text=True)
     assert "$50.00 added to your wallet." in text
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert len(payment_intents(stripe_server)) == 1
     assert re.search(r'data-field="balance">\s*<span class="money">\$50\.00', text)
     csv = client.get("/billing/receipts.csv")
@@ -96,7 +96,7 @@ def test_declined_card_is_explained_on_the_page(client, buyer, stripe_server):
     ).get_data(as_text=True)
     assert "Your card was declined." in page
     assert "badge-bad" in page  # the failed top-up is listed
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
 
 
 @pytest.mark.stripe
@@ -114,12 +114,12 @@ def test_card_removal_auto_recharge_and_refund_forms(client, buyer, stripe_serve
         amount="50.00",
     ).get_data(as_text=True)
     assert "Auto-recharge is on." in page
-    assert services.get_auto_recharge(org).threshold_cents == 2000
+    assert queries.get_auto_recharge(org).threshold_cents == 2000
     page = form_post(
         client, "/billing/refund", "/billing", amount="10.00", request_id=uuid.uuid4().hex
     ).get_data(as_text=True)
     assert "$10.00 is on its way back to your card." in page
-    assert queries.wallet_balance(org) == 2000
+    assert queries.get_wallet_balance(org) == 2000
     page = form_post(
         client, f"/billing/cards/{card.stripe_payment_method_id}/remove", "/billing"
     ).get_data(as_text=True)

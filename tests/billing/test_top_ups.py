@@ -59,7 +59,7 @@ def test_same_key_with_another_body_is_409_and_charges_nothing(
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "idempotency_key_reused"
     assert len(payment_intents(stripe_server)) == 1
-    assert queries.wallet_balance(db.session.scalar(select(TopUp.organization_id))) == 5000
+    assert queries.get_wallet_balance(db.session.scalar(select(TopUp.organization_id))) == 5000
 
 
 def test_top_up_needs_an_idempotency_key(client, buyer_headers):
@@ -79,7 +79,7 @@ def test_declined_card_is_402_wallet_unchanged_and_failed_top_up_listed(
     error = response.get_json()["error"]
     assert error["code"] == "card_declined"
     assert "declined" in error["message"]
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     listed = client.get(TOP_UPS, headers=buyer_headers).get_json()["items"]
     assert [(t["status"], t["amount_cents"], t["failure_code"]) for t in listed] == [
         ("failed", 5000, "card_declined")
@@ -88,7 +88,7 @@ def test_declined_card_is_402_wallet_unchanged_and_failed_top_up_listed(
     again = top_up(client, buyer_headers, 5000, "declined-1")
     assert again.status_code == 402
     assert len(payment_intents(stripe_server)) == 1
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
 
 
 def test_card_declined_at_attach_is_402(client, buyer_headers):
@@ -140,7 +140,7 @@ def test_top_up_limits_are_5_and_10000_dollars(client, buyer, buyer_headers):
     add_card(client, buyer_headers)
     assert top_up(client, buyer_headers, 500, "low").status_code == 201
     assert top_up(client, buyer_headers, 1_000_000, "high").status_code == 201
-    assert queries.wallet_balance(buyer.organization_id) == 1_000_500
+    assert queries.get_wallet_balance(buyer.organization_id) == 1_000_500
 
 
 def test_one_customer_per_organisation_made_on_first_need(

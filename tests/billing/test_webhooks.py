@@ -66,7 +66,7 @@ def test_valid_event_is_200_received(client, org):
     response = post_event(client, event("payment_intent.succeeded", pi_object(top_up)))
     assert response.status_code == 200
     assert response.get_json() == {"received": True}
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
 
 
 @pytest.mark.parametrize("forgery", ["wrong_secret", "tampered", "no_header", "stale", "junk"])
@@ -90,7 +90,7 @@ def test_forged_events_are_400_and_change_nothing(client, org, forgery):
     assert response.get_json()["error"]["code"] == "invalid_signature"
     assert events_stored() == 0
     assert db.session.get(TopUp, top_up.id).status == "pending"
-    assert queries.wallet_balance(org) == 0
+    assert queries.get_wallet_balance(org) == 0
 
 
 def test_replayed_event_is_acknowledged_every_time_and_processed_once(client, org):
@@ -99,7 +99,7 @@ def test_replayed_event_is_acknowledged_every_time_and_processed_once(client, or
     for _ in range(3):
         assert post_event(client, evt).status_code == 200
     assert events_stored() == 1
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
     assert ledger.check() == []
 
 
@@ -133,7 +133,7 @@ def test_late_failure_after_success_never_undoes_the_payment(client, org):
         client, event("payment_intent.payment_failed", pi_object(top_up, "failed", pi_id=pi["id"]))
     )
     assert db.session.get(TopUp, top_up.id).status == "succeeded"
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
 
 
 def test_success_arriving_after_a_failure_credits_once(client, org):
@@ -146,7 +146,7 @@ def test_success_arriving_after_a_failure_credits_once(client, org):
     refreshed = db.session.get(TopUp, top_up.id)
     db.session.refresh(refreshed)
     assert refreshed.status == "succeeded"
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
     assert ledger.check() == []
 
 
@@ -169,7 +169,7 @@ def test_webhook_and_the_api_answer_credit_once_in_either_order(client, org):
         assert outcome == ("unchanged" if webhook_first else "credited")
         if not webhook_first:
             post_event(client, event("payment_intent.succeeded", pi))
-    assert queries.wallet_balance(org) == 10_000
+    assert queries.get_wallet_balance(org) == 10_000
     assert ledger.check() == []
 
 
@@ -178,7 +178,7 @@ def test_an_amount_that_differs_is_not_credited(client, org):
     pi = pi_object(top_up) | {"amount": 4000}
     post_event(client, event("payment_intent.succeeded", pi))
     assert db.session.get(TopUp, top_up.id).status == "pending"
-    assert queries.wallet_balance(org) == 0
+    assert queries.get_wallet_balance(org) == 0
 
 
 @pytest.mark.stripe
@@ -206,7 +206,7 @@ def test_refund_made_at_stripe_is_taken_from_the_wallet_once(
     evt = event("charge.refunded", charge)
     assert post_event(client, evt).status_code == 200
     assert post_event(client, event("charge.refunded", charge)).status_code == 200
-    assert queries.wallet_balance(buyer.organization_id) == 3500
+    assert queries.get_wallet_balance(buyer.organization_id) == 3500
     refund = db.session.scalar(select(WalletRefund))
     assert (refund.source, refund.amount_cents, refund.status) == ("stripe", 1500, "succeeded")
     assert runner.invoke(args=["billing", "reconcile"]).exit_code == 0
@@ -214,7 +214,7 @@ def test_refund_made_at_stripe_is_taken_from_the_wallet_once(
     client.post("/api/v1/billing/refunds", json={"amount_cents": 500}, headers=headers)
     charge = stripe_get(stripe_server, f"charges/{top_up.stripe_charge_id}")
     post_event(client, event("charge.refunded", charge))
-    assert queries.wallet_balance(buyer.organization_id) == 3000
+    assert queries.get_wallet_balance(buyer.organization_id) == 3000
     assert ledger.check() == []
 
 
@@ -231,7 +231,7 @@ def test_charge_refunded_without_the_refund_list_uses_the_refunded_total(client,
     }
     post_event(client, event("charge.refunded", charge))
     post_event(client, event("charge.refunded", charge))
-    assert queries.wallet_balance(org) == 3000
+    assert queries.get_wallet_balance(org) == 3000
     assert db.session.get(TopUp, top_up.id).refunded_cents == 2000
 
 
@@ -284,7 +284,7 @@ def test_local_stripe_server_delivers_signed_events_we_accept(
         time.sleep(0.1)
     assert stored is not None, "the local Stripe server's event never arrived"
     assert stored.outcome == "unchanged"  # the answer had credited the wallet already
-    assert queries.wallet_balance(buyer.organization_id) == 2500
+    assert queries.get_wallet_balance(buyer.organization_id) == 2500
 
 
 def test_register_webhook_command(runner, stripe_server):
