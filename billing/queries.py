@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.auth.models import Organization
 from app.errors import NotFound
 from app.extensions import db
 from billing import ledger
@@ -213,6 +214,24 @@ def list_payouts(*, seller_org_id: int | None = None, status: str | None = None)
     if status:
         stmt = stmt.where(Payout.status == status)
     return stmt
+
+
+def list_payouts_with_seller_names(status: str):
+    """(payout, seller organisation name) rows of one status for the admin: the requested
+    ones oldest first (the queue), the paid ones newest first."""
+    order = (Payout.id,) if status == "requested" else (Payout.paid_at.desc(), Payout.id.desc())
+    return (
+        select(Payout, Organization.name)
+        .join(Organization, Organization.id == Payout.organization_id)
+        .where(Payout.status == status)
+        .order_by(*order)
+    )
+
+
+def count_payouts(*, status: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Payout).where(Payout.status == status)
+    )
 
 
 def get_refund_by_key(buyer_org_id: int, idempotency_key: str) -> WalletRefund | None:

@@ -20,11 +20,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.api import paginate
 from app.auth.decorators import admin_only, buyer_only, seller_only
-from app.auth.models import Organization
 from app.csvutil import csv_response
 from app.errors import AppError, Invalid
 from app.extensions import db
@@ -314,19 +312,8 @@ def request_payout():
 
 
 def _money_page(reconcile_result=None, reconcile_error=None, status=200):
-    requested = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "requested")
-        .order_by(Payout.id)
-    ).all()
-    paid = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "paid")
-        .order_by(Payout.paid_at.desc(), Payout.id.desc())
-        .limit(10)
-    ).all()
+    requested = db.session.execute(queries.list_payouts_with_seller_names("requested")).all()
+    paid = db.session.execute(queries.list_payouts_with_seller_names("paid").limit(10)).all()
     return render_template(
         "billing/admin_money.html",
         totals=queries.get_platform_totals(),
@@ -402,9 +389,7 @@ def _seller_card(user):
 
 def _admin_card(user):
     totals = queries.get_platform_totals()
-    waiting = db.session.scalar(
-        select(db.func.count()).select_from(Payout).where(Payout.status == "requested")
-    )
+    waiting = queries.count_payouts(status="requested")
     return (
         "Money",
         f"Platform revenue {dollars(totals['platform_revenue_cents'])} · "
