@@ -19,6 +19,7 @@ __all__ = [
     "NotFound",
     "PaymentProviderError",
     "PaymentProviderUnavailable",
+    "WebhookEventMalformed",
     "WebhookSignatureInvalid",
 ]
 
@@ -64,3 +65,9 @@ class WebhookSignatureInvalid(AppError):
     status_code = 400
     code = "invalid_signature"
     message = "The webhook signature is missing or does not match."
+
+
+class WebhookEventMalformed(AppError):
+    status_code = 400
+    code = "malformed_event"
+    message = "The event is signed but is not a Stripe object Leadex can read; nothing changed."

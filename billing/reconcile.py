@@ -83,7 +83,7 @@ def reconcile(
     by_top_up_id: dict[int, gateway.PaymentIntentResult] = {}
     for pi in intents.values():
         raw = str(pi.metadata.get("leadex_top_up_id"))
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             by_top_up_id.setdefault(int(raw), pi)
     session = db.session
     top_ups = session.scalars(select(TopUp).order_by(TopUp.id)).all()

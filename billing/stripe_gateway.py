@@ -11,6 +11,9 @@ Failures come out as four exceptions:
 - ``ProviderUnreachable``: the connection was never made, so Stripe certainly did nothing;
 - ``ProviderTimeout``: the request may have reached Stripe and the outcome is unknown;
 - ``ProviderRejected``: Stripe answered with another error (bad request, missing object...).
+
+Objects are read strictly (``MalformedObject`` when a field Leadex relies on is missing or of
+the wrong type), because a signed webhook event is still only as well formed as its sender.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ from dataclasses import dataclass
 import stripe
 from flask import current_app
 
+from billing.amounts import MAX_AMOUNT_CENTS
+
 logger = logging.getLogger(__name__)
 # The SDK logs every request at INFO; our own log lines say what matters.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for the answer
+MAX_ID_LENGTH = 64  # our columns for Stripe ids; Stripe's own are far shorter
 # Names in an exception chain that mean the TCP connection was never made.
 _NOT_SENT = {
     "ConnectionRefusedError",
@@ -71,6 +77,10 @@ class ProviderTimeout(GatewayError):
 
 class ProviderRejected(GatewayError):
     pass
+
+
+class MalformedObject(ValueError):
+    """A Stripe object that lacks a field Leadex relies on, or has one of the wrong type."""
 
 
 class SignatureNotVerified(Exception):
@@ -161,32 +171,88 @@ def _options(idempotency_key: str | None) -> dict:
     return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
 
-def _charge_id(latest_charge) -> str | None:
-    # The local server embeds the Charge (old API shape); Stripe today gives its id.
-    if latest_charge is None:
+def _as_object(value, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise MalformedObject(f"{what} is not an object")
+    return value
+
+
+def _id(obj: dict, name: str) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+        raise MalformedObject(f"{name} is not an id: {value!r:.40}")
+    return value
+
+
+def _text(obj: dict, name: str) -> str | None:
+    value = obj.get(name)
+    if value is not None and not isinstance(value, str):
+        raise MalformedObject(f"{name} is not text: {value!r:.40}")
+    return value
+
+
+def _cents(obj: dict, name: str, *, low: int = 0) -> int:
+    value = obj.get(name)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not low <= value <= MAX_AMOUNT_CENTS
+    ):
+        raise MalformedObject(f"{name} is not a whole number of cents: {value!r:.40}")
+    return value
+
+
+def _linked_id(value, what: str) -> str | None:
+    """An object Stripe names by id or embeds (the local server embeds, old API shape)."""
+    if value is None:
         return None
-    if isinstance(latest_charge, str):
-        return latest_charge
-    return latest_charge.get("id") if isinstance(latest_charge, dict) else latest_charge.id
+    if isinstance(value, dict):
+        return _id(value, "id")
+    if not isinstance(value, str):
+        value = getattr(value, "id", value)
+    return _id({what: value}, what)
+
+
+def _charge_id(latest_charge) -> str | None:
+    return _linked_id(latest_charge, "charge")
 
 
 def _pi_result(pi: dict) -> PaymentIntentResult:
-    error = pi.get("last_payment_error") or {}
+    pi = _as_object(pi, "the payment intent")
+    error = _as_object(pi.get("last_payment_error") or {}, "last_payment_error")
     return PaymentIntentResult(
-        id=pi["id"],
-        status=pi["status"],
-        amount_cents=int(pi["amount"]),
-        currency=pi.get("currency") or "usd",
+        id=_id(pi, "id"),
+        status=_id(pi, "status"),
+        amount_cents=_cents(pi, "amount"),
+        currency=_text(pi, "currency") or "usd",
         charge_id=_charge_id(pi.get("latest_charge")),
-        metadata=dict(pi.get("metadata") or {}),
-        failure_code=error.get("code"),
-        failure_message=error.get("message"),
+        metadata=dict(_as_object(pi.get("metadata"), "metadata")),
+        failure_code=_text(error, "code"),
+        failure_message=_text(error, "message"),
     )
 
 
 def payment_intent_from_dict(pi: dict) -> PaymentIntentResult:
-    """A PaymentIntent as a webhook event carries it."""
+    """A PaymentIntent as a webhook event carries it (``MalformedObject`` if it is not one)."""
     return _pi_result(pi)
+
+
+def charge_from_dict(charge: dict) -> dict:
+    """A Charge as a ``charge.refunded`` event carries it: its id, its PaymentIntent's id, its
+    refunds (None when the event leaves the list out, as newer API versions do) and the
+    refunded total."""
+    charge = _as_object(charge, "the charge")
+    refunds = charge.get("refunds")
+    if isinstance(refunds, dict):
+        refunds = refunds.get("data")
+    if refunds is not None and not isinstance(refunds, list):
+        raise MalformedObject("refunds is not a list")
+    return {
+        "id": _id(charge, "id"),
+        "payment_intent": _linked_id(charge.get("payment_intent"), "payment_intent"),
+        "refunds": [_refund(item) for item in refunds] if refunds else None,
+        "amount_refunded": _cents(charge, "amount_refunded"),
+    }
 
 
 def _card(pm: dict) -> dict:
@@ -312,13 +378,14 @@ def create_refund(
 
 
 def _refund(refund: dict) -> dict:
+    refund = _as_object(refund, "a refund")
     return {
-        "id": refund["id"],
-        "amount_cents": int(refund["amount"]),
-        "status": refund.get("status"),
-        "payment_intent": refund.get("payment_intent"),
+        "id": _id(refund, "id"),
+        "amount_cents": _cents(refund, "amount", low=1),
+        "status": _text(refund, "status"),
+        "payment_intent": _linked_id(refund.get("payment_intent"), "payment_intent"),
         "charge": _charge_id(refund.get("charge")),
-        "metadata": dict(refund.get("metadata") or {}),
+        "metadata": dict(_as_object(refund.get("metadata") or {}, "metadata")),
     }
 
 

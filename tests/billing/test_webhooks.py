@@ -1,6 +1,8 @@
 """The Stripe webhook: signatures, once per event id, any order, refunds made outside Leadex,
 and real deliveries from the local Stripe server."""
 
+import io
+import logging
 import threading
 import time
 import uuid
@@ -233,6 +235,154 @@ def test_charge_refunded_without_the_refund_list_uses_the_refunded_total(client,
     post_event(client, event("charge.refunded", charge))
     assert queries.get_wallet_balance(org) == 3000
     assert db.session.get(TopUp, top_up.id).refunded_cents == 2000
+
+
+class ReadSpy(io.BytesIO):
+    """A request body that remembers whether anyone read it."""
+
+    was_read = False
+
+    def read(self, *args):
+        ReadSpy.was_read = True
+        return super().read(*args)
+
+    def readinto(self, buffer):
+        ReadSpy.was_read = True
+        return super().readinto(buffer)
+
+    def readline(self, *args):
+        ReadSpy.was_read = True
+        return super().readline(*args)
+
+
+def test_a_request_without_a_signature_is_refused_before_its_body_is_read(client):
+    body = b'{"id": "evt_unsigned", "type": "payment_intent.succeeded"}'
+    ReadSpy.was_read = False
+    response = client.post(
+        WEBHOOK,
+        input_stream=ReadSpy(body),
+        content_length=len(body),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_signature"
+    assert ReadSpy.was_read is False
+    assert events_stored() == 0
+
+
+def test_a_body_over_one_mebibyte_is_413_with_the_error_envelope(client):
+    padding = "x" * (1024 * 1024)
+    evt = event("customer.created", {"id": "cus_big", "object": "customer", "note": padding})
+    body, headers = signed(evt)
+    response = client.post(WEBHOOK, data=body, headers=headers)
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "too_large"
+    assert set(error) == {"code", "message", "details"}
+    assert events_stored() == 0
+    # An event just under the limit is still read.
+    evt["data"]["object"]["note"] = "x" * (1024 * 1024 - 1024)
+    assert post_event(client, evt).status_code == 200
+
+
+def _refunded_charge(pi: dict, **fields) -> dict:
+    return {"id": "ch_m", "object": "charge", "payment_intent": pi["id"], **fields}
+
+
+def _refund(pi: dict, **fields) -> dict:
+    return {"id": "re_m", "object": "refund", "payment_intent": pi["id"], "metadata": {}} | fields
+
+
+def _without(obj: dict, key: str) -> dict:
+    return {k: v for k, v in obj.items() if k != key}
+
+
+# Each builds a signed-but-malformed event from (the credited PaymentIntent, a pending top-up).
+MALFORMED = {
+    "refunded total is text": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded="lots"),
+    ),
+    "refunded total is a numeric string": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded="2000"),
+    ),
+    "refunded total is missing": lambda pi, pending: ("charge.refunded", _refunded_charge(pi)),
+    "refunded total is negative": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=-2000),
+    ),
+    "a refund without its amount": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": [_refund(pi)]}),
+    ),
+    "a refund whose amount is text": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": [_refund(pi, amount="x")]}),
+    ),
+    "a refund that is not an object": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": ["re_m"]}),
+    ),
+    "a payment intent without metadata": lambda pi, pending: (
+        "payment_intent.succeeded",
+        _without(pi_object(pending), "metadata"),
+    ),
+    "metadata that is not an object": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": "leadex"},
+    ),
+    "a top-up id that is not an integer": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "1.5"}},
+    ),
+    "a top-up id in superscript digits": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "\u00b2"}},
+    ),
+    "a top-up id beyond any integer column": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "9" * 20}},
+    ),
+    "a payment intent id that is a number": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"id": 12345},
+    ),
+    "an amount that is a string": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"amount": str(pending.amount_cents)},
+    ),
+    "an amount that is missing": lambda pi, pending: (
+        "payment_intent.succeeded",
+        _without(pi_object(pending), "amount"),
+    ),
+    "a failure code that is not text": lambda pi, pending: (
+        "payment_intent.payment_failed",
+        pi_object(pending, "failed") | {"last_payment_error": {"code": 402, "message": "no"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_signed_but_malformed_events_are_400_logged_and_change_nothing(client, org, caplog, case):
+    credited = pending_top_up(org)
+    pi = pi_object(credited)
+    assert post_event(client, event("payment_intent.succeeded", pi)).status_code == 200
+    pending = pending_top_up(org, 3000)
+    stored = events_stored()
+    event_type, obj = MALFORMED[case](pi, pending)
+    evt = event(event_type, obj)
+    with caplog.at_level(logging.WARNING, logger="billing.webhooks"):
+        response = post_event(client, evt)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["code"] == "malformed_event"
+    assert events_stored() == stored
+    assert db.session.get(TopUp, pending.id).status == "pending"
+    assert db.session.get(TopUp, credited.id).refunded_cents == 0
+    assert db.session.scalar(select(func.count()).select_from(WalletRefund)) == 0
+    assert queries.get_wallet_balance(org) == 5000
+    assert any(evt["id"] in record.getMessage() for record in caplog.records)
+    assert ledger.check() == []
 
 
 @pytest.fixture
