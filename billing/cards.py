@@ -15,7 +15,12 @@ from app.errors import Invalid, NotFound
 from app.extensions import db
 from billing import queries
 from billing import stripe_gateway as gateway
-from billing.errors import CardDeclined, PaymentProviderError, PaymentProviderUnavailable
+from billing.errors import (
+    CardDeclined,
+    PaymentMethodUnknown,
+    PaymentProviderError,
+    PaymentProviderUnavailable,
+)
 from billing.models import PaymentMethod, StripeCustomer
 
 logger = logging.getLogger(__name__)
@@ -95,21 +100,15 @@ def add_payment_method(
     )
     if known is not None:
         if known.organization_id != buyer_org_id:
-            raise Invalid(
-                "This card belongs to another account.",
-                details={"payment_method": ["Unknown payment method."]},
-            )
+            raise PaymentMethodUnknown()
         return known
     customer = ensure_customer(buyer_org_id)
     try:
         card = gateway.attach_payment_method(payment_method=payment_method, customer=customer)
     except gateway.ProviderRejected as exc:
         if exc.status in (400, 404):
-            raise Invalid(
-                "The payment provider does not know this card.",
-                code="invalid_payment_method",
-                details={"payment_method": [exc.message]},
-            ) from exc
+            logger.info("card %s refused by Stripe: %s", payment_method, exc.message)
+            raise PaymentMethodUnknown() from exc
         raise PaymentProviderError(exc.message) from exc
     except gateway.GatewayError as exc:
         raise _provider_error(exc) from exc

@@ -18,6 +18,7 @@ __all__ = [
     "NoPaymentMethod",
     "NotFound",
     "PaymentProviderError",
+    "PaymentMethodUnknown",
     "PaymentProviderUnavailable",
     "WebhookEventMalformed",
     "WebhookSignatureInvalid",
@@ -58,6 +59,18 @@ class NoPaymentMethod(Invalid):
         kwargs.setdefault(
             "details", {"payment_method": ["No card on file: add one before topping up."]}
         )
+        super().__init__(message, **kwargs)
+
+
+class PaymentMethodUnknown(Invalid):
+    """A card id Stripe does not know, or one saved by another organisation: one answer for
+    both, so the answer never hints that someone else's card exists."""
+
+    code = "invalid_payment_method"
+    message = "The payment provider does not know this card."
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("details", {"payment_method": ["Unknown payment method."]})
         super().__init__(message, **kwargs)
 
 
