@@ -13,6 +13,7 @@ from app.idempotency import IdempotencyKeyReused
 __all__ = [
     "CardDeclined",
     "IdempotencyKeyReused",
+    "JsonObjectExpected",
     "InsufficientFunds",
     "LedgerConflict",
     "NoPaymentMethod",
@@ -72,6 +73,12 @@ class PaymentMethodUnknown(Invalid):
     def __init__(self, message: str | None = None, **kwargs):
         kwargs.setdefault("details", {"payment_method": ["Unknown payment method."]})
         super().__init__(message, **kwargs)
+
+
+class JsonObjectExpected(AppError):
+    status_code = 400
+    code = "bad_request"
+    message = "Send a JSON object."
 
 
 class WebhookSignatureInvalid(AppError):

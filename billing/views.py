@@ -29,6 +29,7 @@ from app.extensions import db
 from app.money import dollars, to_cents
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
 from billing import queries, services
+from billing.errors import JsonObjectExpected
 from billing.forms import (
     AutoRechargeForm,
     MarkPaidForm,
@@ -132,7 +133,9 @@ def card_setup():
 def add_card():
     """Attach the card confirmed by Stripe.js: the local Stripe server's SetupIntent does not
     attach it, so we do, for both servers alike (JSON)."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise JsonObjectExpected('Send a JSON object such as {"payment_method": "pm_..."}.')
     card = services.add_payment_method(
         buyer_org_id=current_user.organization_id,
         payment_method=body.get("payment_method"),

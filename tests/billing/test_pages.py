@@ -178,3 +178,47 @@ def test_admin_runs_reconcile_from_the_page(client, buyer, admin, stripe_server)
     log_in(client, admin)
     page = form_post(client, "/admin/money/reconcile", "/admin/money").get_data(as_text=True)
     assert "0 difference(s)" in page and "Our books and Stripe agree." in page
+
+
+FORMS = {
+    # path: (role, page, the amount field's label)
+    "/billing/top-up": ("buyer", "/billing", "Amount (USD)"),
+    "/billing/refund": ("buyer", "/billing", "Amount back to your card (USD)"),
+    "/billing/auto-recharge": ("buyer", "/billing", "Add (USD)"),
+    "/billing/payouts": ("seller", "/billing/earnings", "Amount (USD)"),
+}
+
+
+@pytest.mark.parametrize("amount", ["1e30", "-1e30", "-1", "NaN", "sNaN", "Infinity", "1e-9"])
+@pytest.mark.parametrize("path", list(FORMS))
+def test_absurd_amounts_get_the_fields_own_error_never_a_500(client, buyer, seller, path, amount):
+    """Security review M5.6: the range is checked before ``amount % CENT`` can overflow."""
+    role, page, label = FORMS[path]
+    log_in(client, buyer if role == "buyer" else seller)
+    fields = {"amount": amount, "request_id": uuid.uuid4().hex}
+    if path == "/billing/auto-recharge":
+        fields |= {"enabled": "y", "threshold": "20.00"}
+    response = form_post(client, path, page, **fields)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "flash-error" in text and f"{label}: " in text
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
+
+
+@pytest.mark.parametrize("body", ["[]", '["pm_card_visa"]', '"pm_card_visa"', "42", "null"])
+def test_card_endpoint_answers_a_body_that_is_not_an_object_with_400(client, buyer, body):
+    """Security review M5.7: the JSON endpoint of the card form never 500s on a bad body."""
+    log_in(client, buyer)
+    response = client.post(
+        "/billing/cards",
+        data=body,
+        headers={
+            "X-CSRFToken": csrf_token(client, "/billing"),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert set(error) == {"code", "message", "details"} and error["code"] == "bad_request"
+    assert db.session.scalars(queries.list_payment_methods(buyer.organization_id)).all() == []
