@@ -12,8 +12,7 @@ Failures come out as four exceptions:
 - ``ProviderTimeout``: the request may have reached Stripe and the outcome is unknown;
 - ``ProviderRejected``: Stripe answered with another error (bad request, missing object...).
 
-Objects are read strictly (``MalformedObject`` when a field Leadex relies on is missing or of
-the wrong type), because a signed webhook event is still only as well formed as its sender.
+Stripe's objects become ours in billing/stripe_objects.py, strictly (``MalformedObject``).
 """
 
 from __future__ import annotations
@@ -21,19 +20,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import stripe
 from flask import current_app
 
-from billing.amounts import MAX_AMOUNT_CENTS
+from billing.stripe_objects import (
+    PaymentIntentResult,
+    card_from_dict,
+    payment_intent_from_dict,
+    refund_from_dict,
+)
 
 logger = logging.getLogger(__name__)
 # The SDK logs every request at INFO; our own log lines say what matters.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for the answer
-MAX_ID_LENGTH = 64  # our columns for Stripe ids; Stripe's own are far shorter
 # Names in an exception chain that mean the TCP connection was never made.
 _NOT_SENT = {
     "ConnectionRefusedError",
@@ -79,24 +81,8 @@ class ProviderRejected(GatewayError):
     pass
 
 
-class MalformedObject(ValueError):
-    """A Stripe object that lacks a field Leadex relies on, or has one of the wrong type."""
-
-
 class SignatureNotVerified(Exception):
     """A webhook body whose ``Stripe-Signature`` does not verify with our secret."""
-
-
-@dataclass(frozen=True)
-class PaymentIntentResult:
-    id: str
-    status: str
-    amount_cents: int
-    currency: str
-    charge_id: str | None
-    metadata: dict
-    failure_code: str | None = None
-    failure_message: str | None = None
 
 
 def _timeout() -> tuple[float, float]:
@@ -171,102 +157,6 @@ def _options(idempotency_key: str | None) -> dict:
     return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
 
-def _as_object(value, what: str) -> dict:
-    if not isinstance(value, dict):
-        raise MalformedObject(f"{what} is not an object")
-    return value
-
-
-def _id(obj: dict, name: str) -> str:
-    value = obj.get(name)
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
-        raise MalformedObject(f"{name} is not an id: {value!r:.40}")
-    return value
-
-
-def _text(obj: dict, name: str) -> str | None:
-    value = obj.get(name)
-    if value is not None and not isinstance(value, str):
-        raise MalformedObject(f"{name} is not text: {value!r:.40}")
-    return value
-
-
-def _cents(obj: dict, name: str, *, low: int = 0) -> int:
-    value = obj.get(name)
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not low <= value <= MAX_AMOUNT_CENTS
-    ):
-        raise MalformedObject(f"{name} is not a whole number of cents: {value!r:.40}")
-    return value
-
-
-def _linked_id(value, what: str) -> str | None:
-    """An object Stripe names by id or embeds (the local server embeds, old API shape)."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return _id(value, "id")
-    if not isinstance(value, str):
-        value = getattr(value, "id", value)
-    return _id({what: value}, what)
-
-
-def _charge_id(latest_charge) -> str | None:
-    return _linked_id(latest_charge, "charge")
-
-
-def _pi_result(pi: dict) -> PaymentIntentResult:
-    pi = _as_object(pi, "the payment intent")
-    error = _as_object(pi.get("last_payment_error") or {}, "last_payment_error")
-    return PaymentIntentResult(
-        id=_id(pi, "id"),
-        status=_id(pi, "status"),
-        amount_cents=_cents(pi, "amount"),
-        currency=_text(pi, "currency") or "usd",
-        charge_id=_charge_id(pi.get("latest_charge")),
-        metadata=dict(_as_object(pi.get("metadata"), "metadata")),
-        failure_code=_text(error, "code"),
-        failure_message=_text(error, "message"),
-    )
-
-
-def payment_intent_from_dict(pi: dict) -> PaymentIntentResult:
-    """A PaymentIntent as a webhook event carries it (``MalformedObject`` if it is not one)."""
-    return _pi_result(pi)
-
-
-def charge_from_dict(charge: dict) -> dict:
-    """A Charge as a ``charge.refunded`` event carries it: its id, its PaymentIntent's id, its
-    refunds (None when the event leaves the list out, as newer API versions do) and the
-    refunded total."""
-    charge = _as_object(charge, "the charge")
-    refunds = charge.get("refunds")
-    if isinstance(refunds, dict):
-        refunds = refunds.get("data")
-    if refunds is not None and not isinstance(refunds, list):
-        raise MalformedObject("refunds is not a list")
-    return {
-        "id": _id(charge, "id"),
-        "payment_intent": _linked_id(charge.get("payment_intent"), "payment_intent"),
-        "refunds": [_refund(item) for item in refunds] if refunds else None,
-        "amount_refunded": _cents(charge, "amount_refunded"),
-    }
-
-
-def _card(pm: dict) -> dict:
-    card = pm.get("card") or {}
-    return {
-        "id": pm["id"],
-        "brand": card.get("brand") or pm.get("type") or "card",
-        "last4": card.get("last4") or "",
-        "exp_month": card.get("exp_month"),
-        "exp_year": card.get("exp_year"),
-        "customer": pm.get("customer"),
-    }
-
-
 # --- customers and cards -------------------------------------------------------------------
 
 
@@ -281,7 +171,7 @@ def create_customer(*, organization_id: int, name: str) -> str:
 
 def attach_payment_method(*, payment_method: str, customer: str) -> dict:
     pm = _call(_client().v1.payment_methods.attach, payment_method, params={"customer": customer})
-    return _card(pm.to_dict())
+    return card_from_dict(pm.to_dict())
 
 
 def set_default_payment_method(*, customer: str, payment_method: str) -> None:
@@ -338,7 +228,7 @@ def create_payment_intent(
         raise error from exc
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
-    return _pi_result(pi.to_dict())
+    return payment_intent_from_dict(pi.to_dict())
 
 
 def _payment_intent_of_charge(charge_id: str) -> str | None:
@@ -351,13 +241,15 @@ def _payment_intent_of_charge(charge_id: str) -> str | None:
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentResult:
-    return _pi_result(_call(_client().v1.payment_intents.retrieve, payment_intent_id).to_dict())
+    return payment_intent_from_dict(
+        _call(_client().v1.payment_intents.retrieve, payment_intent_id).to_dict()
+    )
 
 
 def list_payment_intents() -> Iterator[PaymentIntentResult]:
     page = _call(_client().v1.payment_intents.list, params={"limit": 100})
     for pi in _pages(page):
-        yield _pi_result(pi)
+        yield payment_intent_from_dict(pi)
 
 
 def create_refund(
@@ -374,29 +266,13 @@ def create_refund(
         },
         options=_options(idempotency_key),
     )
-    return _refund(refund.to_dict())
-
-
-def _refund(refund: dict) -> dict:
-    refund = _as_object(refund, "a refund")
-    return {
-        "id": _id(refund, "id"),
-        "amount_cents": _cents(refund, "amount", low=1),
-        "status": _text(refund, "status"),
-        "payment_intent": _linked_id(refund.get("payment_intent"), "payment_intent"),
-        "charge": _charge_id(refund.get("charge")),
-        "metadata": dict(_as_object(refund.get("metadata") or {}, "metadata")),
-    }
-
-
-def refund_from_dict(refund: dict) -> dict:
-    return _refund(refund)
+    return refund_from_dict(refund.to_dict())
 
 
 def list_refunds() -> Iterator[dict]:
     page = _call(_client().v1.refunds.list, params={"limit": 100})
     for refund in _pages(page):
-        yield _refund(refund)
+        yield refund_from_dict(refund)
 
 
 def retrieve_charge_payment_intent(charge_id: str) -> str | None:

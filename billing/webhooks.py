@@ -16,10 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import transaction
 from app.extensions import db
-from billing import stripe_gateway as gateway
 from billing.errors import WebhookEventMalformed
 from billing.models import RefundPart, StripeEvent, TopUp
 from billing.refunds import record_external_refund, settle_refund_part
+from billing.stripe_objects import (
+    MalformedObject,
+    PaymentIntentResult,
+    charge_from_dict,
+    payment_intent_from_dict,
+)
 from billing.top_ups import apply_payment_intent, settle_top_up_failed
 
 logger = logging.getLogger(__name__)
@@ -61,7 +66,7 @@ def process_event(event: dict) -> str:
         if db.session.get(StripeEvent, event_id) is not None:
             return "duplicate"
         raise
-    except gateway.MalformedObject as exc:
+    except MalformedObject as exc:
         logger.warning("stripe event %s (%s) is malformed: %s", event_id, event_type, exc)
         raise WebhookEventMalformed(details={"reason": str(exc)}) from exc
     logger.info("stripe event %s (%s): %s", event_id, event_type, outcome)
@@ -74,14 +79,14 @@ def _metadata_id(metadata: dict, key: str) -> int | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
-        raise gateway.MalformedObject(f"{key} is not an id: {raw!r:.40}")
+        raise MalformedObject(f"{key} is not an id: {raw!r:.40}")
     value = int(raw)
     if not 0 < value <= MAX_ROW_ID:
-        raise gateway.MalformedObject(f"{key} is out of range: {raw!r:.40}")
+        raise MalformedObject(f"{key} is out of range: {raw!r:.40}")
     return value
 
 
-def _top_up_for(pi: gateway.PaymentIntentResult) -> TopUp | None:
+def _top_up_for(pi: PaymentIntentResult) -> TopUp | None:
     session = db.session
     top_up_id = _metadata_id(pi.metadata, "leadex_top_up_id")
     org = str(pi.metadata.get("leadex_organization_id") or "")
@@ -97,7 +102,7 @@ def _top_up_for(pi: gateway.PaymentIntentResult) -> TopUp | None:
 
 
 def _payment_intent_succeeded(obj: dict) -> tuple[str, dict]:
-    pi = gateway.payment_intent_from_dict(obj)
+    pi = payment_intent_from_dict(obj)
     top_up = _top_up_for(pi)
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
@@ -106,7 +111,7 @@ def _payment_intent_succeeded(obj: dict) -> tuple[str, dict]:
 
 
 def _payment_intent_failed(obj: dict) -> tuple[str, dict]:
-    pi = gateway.payment_intent_from_dict(obj)
+    pi = payment_intent_from_dict(obj)
     top_up = _top_up_for(pi)
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
@@ -121,7 +126,7 @@ def _payment_intent_failed(obj: dict) -> tuple[str, dict]:
 
 def _charge_refunded(obj: dict) -> tuple[str, dict]:
     session = db.session
-    charge = gateway.charge_from_dict(obj)
+    charge = charge_from_dict(obj)
     pi_id = charge["payment_intent"]
     top_up = (
         session.scalar(select(TopUp).where(TopUp.stripe_payment_intent_id == pi_id))
