@@ -2,7 +2,6 @@
 
 
 def init_app(app, api) -> None:
-    from app import idempotency  # noqa: F401  (the idempotency_keys table, for migrations)
     from app.demo import register_demo_step
     from app.extensions import csrf
     from app.tasks import register_task_module

@@ -20,17 +20,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.api import paginate
 from app.auth.decorators import admin_only, buyer_only, seller_only
-from app.auth.models import Organization
 from app.csvutil import csv_response
 from app.errors import AppError, Invalid
 from app.extensions import db
 from app.money import dollars, to_cents
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
 from billing import queries, services
+from billing.errors import JsonObjectExpected
 from billing.forms import (
     AutoRechargeForm,
     MarkPaidForm,
@@ -88,8 +87,8 @@ def _stripe_js_url() -> str:
 @buyer_only
 def buyer_billing():
     org = current_user.organization_id
-    wallet = queries.wallet(org)
-    setting = services.get_auto_recharge(org)
+    wallet = queries.get_wallet(org)
+    setting = queries.get_auto_recharge(org)
     auto_form = AutoRechargeForm(
         data={
             "enabled": wallet["auto_recharge"]["enabled"],
@@ -111,7 +110,7 @@ def buyer_billing():
         default_card=next((c for c in cards if c.is_default), None),
         top_ups=top_ups,
         refunds=refunds,
-        refundable=services.refundable_cents(org),
+        refundable=queries.get_refundable_cents(org),
         entries=_entries(org),
         top_up_form=TopUpForm(),
         auto_form=auto_form,
@@ -134,7 +133,9 @@ def card_setup():
 def add_card():
     """Attach the card confirmed by Stripe.js: the local Stripe server's SetupIntent does not
     attach it, so we do, for both servers alike (JSON)."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise JsonObjectExpected('Send a JSON object such as {"payment_method": "pm_..."}.')
     card = services.add_payment_method(
         buyer_org_id=current_user.organization_id,
         payment_method=body.get("payment_method"),
@@ -246,7 +247,7 @@ def refund():
 def receipts():
     return csv_response(
         ["date", "kind", "number", "amount", "currency", "card", "stripe_reference"],
-        queries.receipts(current_user.organization_id),
+        queries.list_receipts(current_user.organization_id),
         "leadex-receipts.csv",
     )
 
@@ -258,13 +259,13 @@ def receipts():
 @seller_only
 def earnings():
     org = current_user.organization_id
-    details = queries.payout_details(org)
+    details = queries.get_payout_details(org)
     payouts = db.session.scalars(
         queries.list_payouts(seller_org_id=org).order_by(Payout.id.desc()).limit(20)
     ).all()
     return render_template(
         "billing/earnings.html",
-        earnings=queries.earnings(org),
+        earnings=queries.get_earnings(org),
         details=details,
         details_form=PayoutDetailsForm(data={"bank_details": details.details if details else ""}),
         payout_form=PayoutForm(),
@@ -314,22 +315,11 @@ def request_payout():
 
 
 def _money_page(reconcile_result=None, reconcile_error=None, status=200):
-    requested = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "requested")
-        .order_by(Payout.id)
-    ).all()
-    paid = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "paid")
-        .order_by(Payout.paid_at.desc(), Payout.id.desc())
-        .limit(10)
-    ).all()
+    requested = db.session.execute(queries.list_payouts_with_seller_names("requested")).all()
+    paid = db.session.execute(queries.list_payouts_with_seller_names("paid").limit(10)).all()
     return render_template(
         "billing/admin_money.html",
-        totals=queries.platform_totals(),
+        totals=queries.get_platform_totals(),
         requested=requested,
         paid=paid,
         mark_paid_form=MarkPaidForm(),
@@ -381,7 +371,7 @@ def admin_reconcile():
 
 
 def _buyer_card(user):
-    wallet = queries.wallet(user.organization_id)
+    wallet = queries.get_wallet(user.organization_id)
     body = f"Balance {dollars(wallet['balance_cents'])}"
     if wallet["auto_recharge"]["enabled"]:
         body += " · auto-recharge on"
@@ -391,7 +381,7 @@ def _buyer_card(user):
 
 
 def _seller_card(user):
-    figures = queries.earnings(user.organization_id)
+    figures = queries.get_earnings(user.organization_id)
     return (
         "Earnings",
         f"{dollars(figures['available_cents'])} available · "
@@ -401,10 +391,8 @@ def _seller_card(user):
 
 
 def _admin_card(user):
-    totals = queries.platform_totals()
-    waiting = db.session.scalar(
-        select(db.func.count()).select_from(Payout).where(Payout.status == "requested")
-    )
+    totals = queries.get_platform_totals()
+    waiting = queries.count_payouts(status="requested")
     return (
         "Money",
         f"Platform revenue {dollars(totals['platform_revenue_cents'])} · "

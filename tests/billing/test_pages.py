@@ -63,7 +63,7 @@ def test_buyer_tops_up_by_form_once_per_submitted_form(client, buyer, stripe_ser
         )
     text = page.get_data(as_text=True)
     assert "$50.00 added to your wallet." in text
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert len(payment_intents(stripe_server)) == 1
     assert re.search(r'data-field="balance">\s*<span class="money">\$50\.00', text)
     csv = client.get("/billing/receipts.csv")
@@ -96,7 +96,7 @@ def test_declined_card_is_explained_on_the_page(client, buyer, stripe_server):
     ).get_data(as_text=True)
     assert "Your card was declined." in page
     assert "badge-bad" in page  # the failed top-up is listed
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
 
 
 @pytest.mark.stripe
@@ -114,12 +114,12 @@ def test_card_removal_auto_recharge_and_refund_forms(client, buyer, stripe_serve
         amount="50.00",
     ).get_data(as_text=True)
     assert "Auto-recharge is on." in page
-    assert services.get_auto_recharge(org).threshold_cents == 2000
+    assert queries.get_auto_recharge(org).threshold_cents == 2000
     page = form_post(
         client, "/billing/refund", "/billing", amount="10.00", request_id=uuid.uuid4().hex
     ).get_data(as_text=True)
     assert "$10.00 is on its way back to your card." in page
-    assert queries.wallet_balance(org) == 2000
+    assert queries.get_wallet_balance(org) == 2000
     page = form_post(
         client, f"/billing/cards/{card.stripe_payment_method_id}/remove", "/billing"
     ).get_data(as_text=True)
@@ -178,3 +178,47 @@ def test_admin_runs_reconcile_from_the_page(client, buyer, admin, stripe_server)
     log_in(client, admin)
     page = form_post(client, "/admin/money/reconcile", "/admin/money").get_data(as_text=True)
     assert "0 difference(s)" in page and "Our books and Stripe agree." in page
+
+
+FORMS = {
+    # path: (role, page, the amount field's label)
+    "/billing/top-up": ("buyer", "/billing", "Amount (USD)"),
+    "/billing/refund": ("buyer", "/billing", "Amount back to your card (USD)"),
+    "/billing/auto-recharge": ("buyer", "/billing", "Add (USD)"),
+    "/billing/payouts": ("seller", "/billing/earnings", "Amount (USD)"),
+}
+
+
+@pytest.mark.parametrize("amount", ["1e30", "-1e30", "-1", "NaN", "sNaN", "Infinity", "1e-9"])
+@pytest.mark.parametrize("path", list(FORMS))
+def test_absurd_amounts_get_the_fields_own_error_never_a_500(client, buyer, seller, path, amount):
+    """Security review M5.6: the range is checked before ``amount % CENT`` can overflow."""
+    role, page, label = FORMS[path]
+    log_in(client, buyer if role == "buyer" else seller)
+    fields = {"amount": amount, "request_id": uuid.uuid4().hex}
+    if path == "/billing/auto-recharge":
+        fields |= {"enabled": "y", "threshold": "20.00"}
+    response = form_post(client, path, page, **fields)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "flash-error" in text and f"{label}: " in text
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
+
+
+@pytest.mark.parametrize("body", ["[]", '["pm_card_visa"]', '"pm_card_visa"', "42", "null"])
+def test_card_endpoint_answers_a_body_that_is_not_an_object_with_400(client, buyer, body):
+    """Security review M5.7: the JSON endpoint of the card form never 500s on a bad body."""
+    log_in(client, buyer)
+    response = client.post(
+        "/billing/cards",
+        data=body,
+        headers={
+            "X-CSRFToken": csrf_token(client, "/billing"),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert set(error) == {"code", "message", "details"} and error["code"] == "bad_request"
+    assert db.session.scalars(queries.list_payment_methods(buyer.organization_id)).all() == []
