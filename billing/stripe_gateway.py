@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import requests  # the SDK's own HTTP client; the local-server helper below calls it bare
 import stripe
 from flask import current_app
 
@@ -321,8 +322,6 @@ def register_local_webhook(*, url: str, name: str = "leadex") -> str:
     Only the local server (localstripe) has this route; on real Stripe the endpoint is set up
     in the dashboard. Returns the server it registered with.
     """
-    import requests  # the SDK's own HTTP client; only this local-server helper needs it bare
-
     base = current_app.config.get("STRIPE_API_BASE")
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not base:

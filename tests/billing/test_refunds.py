@@ -97,7 +97,7 @@ def test_bad_refund_amounts_are_422_and_move_nothing(
     response = client.post(REFUNDS, json={"amount_cents": amount}, headers=headers)
     assert response.status_code == 422
     assert "amount_cents" in response.get_json()["error"]["details"]
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert client.get(REFUNDS, headers=headers).get_json()["items"] == []
     assert stripe_refunds(stripe_server) == []
 
