@@ -27,7 +27,7 @@ from app.csvutil import csv_response
 from app.errors import AppError, Invalid
 from app.extensions import db
 from app.money import dollars, to_cents
-from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from app.web.registry import register_card, register_nav
 from billing import queries, services
 from billing.errors import JsonObjectExpected
 from billing.forms import (
@@ -401,14 +401,10 @@ def _admin_card(user):
     )
 
 
-def register_navigation() -> None:
-    for role, link in (
-        ("buyer", ("Billing", "billing.buyer_billing")),
-        ("seller", ("Earnings", "billing.earnings")),
-        ("admin", ("Money", "billing.admin_money")),
-    ):
-        if link not in NAV_LINKS[role]:
-            NAV_LINKS[role].append(link)
-    for role, card in (("buyer", _buyer_card), ("seller", _seller_card), ("admin", _admin_card)):
-        if card not in DASHBOARD_CARDS[role]:
-            DASHBOARD_CARDS[role].append(card)
+def register_navigation(app) -> None:
+    register_nav(app, "buyer", "Billing", "billing.buyer_billing")
+    register_nav(app, "seller", "Earnings", "billing.earnings")
+    register_nav(app, "admin", "Money", "billing.admin_money")
+    register_card(app, "buyer", _buyer_card)
+    register_card(app, "seller", _seller_card)
+    register_card(app, "admin", _admin_card)

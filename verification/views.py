@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import phonenumbers
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,7 +12,7 @@ from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
 from app.settings import get_settings
-from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries, services
 from verification.forms import BANT_LABELS, OUTCOME_LABELS, HoldForm, SpotCheckForm
@@ -69,25 +68,6 @@ SELLER_COLUMNS = (
     ("upheld_dispute_rate", "Upheld"),
     ("won_rate", "Won"),
 )
-
-
-@bp.app_template_filter("phone")
-def phone_display(value: str | None) -> str:
-    """E.164 as people read it: +1 415-200-1000."""
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return value
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-@bp.app_template_filter("pct")
-def percent(value, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{100 * value:.{digits}f}%"
 
 
 # --- the spot-check queue ------------------------------------------------------------------------
@@ -433,24 +413,11 @@ def buyer_quality_card(user):
     )
 
 
-def register_navigation() -> None:
-    """Nav links and dashboard cards, each once even when create_app runs again (tests)."""
-    for role, link in (
-        ("admin", ("Spot-checks", "verification.queue")),
-        ("admin", ("Sellers", "verification.sellers")),
-        ("seller", ("Quality", "verification.seller_quality")),
-    ):
-        if link not in NAV_LINKS[role]:
-            NAV_LINKS[role].append(link)
-    for role, card in (
-        ("admin", queue_card),
-        ("admin", sellers_card),
-        ("seller", quality_card),
-        ("buyer", buyer_quality_card),
-    ):
-        if not any(
-            getattr(c, "__module__", None) == __name__
-            and getattr(c, "__name__", None) == card.__name__
-            for c in DASHBOARD_CARDS[role]
-        ):
-            DASHBOARD_CARDS[role].append(card)
+def register_navigation(app) -> None:
+    register_nav(app, "admin", "Spot-checks", "verification.queue")
+    register_nav(app, "admin", "Sellers", "verification.sellers")
+    register_nav(app, "seller", "Quality", "verification.seller_quality")
+    register_card(app, "admin", queue_card)
+    register_card(app, "admin", sellers_card)
+    register_card(app, "seller", quality_card)
+    register_card(app, "buyer", buyer_quality_card)
