@@ -12,6 +12,7 @@ from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
 from app.settings import get_settings
+from app.web.charts import Series, line_chart
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries, services
@@ -255,7 +256,7 @@ def _render_quality(seller):
         counts=counts,
         recent_counts=queries.seller_counts(seller.id, since=_window_start()),
         rate_rows=RATE_ROWS,
-        chart=rate_chart(weeks),
+        chart=weekly_chart(weeks),
         weeks=weeks,
         records=queries.inspection_records(seller.id),
         account=market.get_seller_accounts([seller.id]).get(seller.id),
@@ -303,80 +304,13 @@ def about_quality():
 # --- the weekly chart, drawn on the server as SVG ------------------------------------------------
 
 
-# (ceiling of the y axis, step between its ticks): the smallest that holds the data is used.
-_SCALES = ((0.05, 0.01), (0.1, 0.02), (0.2, 0.05), (0.25, 0.05), (0.5, 0.1), (1.0, 0.25))
-
-
-def _scale(value: float) -> tuple[float, float]:
-    for ceiling, step in _SCALES:
-        if value <= ceiling:
-            return ceiling, step
-    return _SCALES[-1]
-
-
-def rate_chart(weeks: list[dict], *, width: int = 960, height: int = 280) -> dict:
-    """Coordinates for an inline SVG line chart of weekly rates (no JavaScript, no CDN).
-
-    A week without data leaves a gap in its line rather than dropping to zero.
-    """
-    left, right, top, bottom = 52, 32, 14, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [w[key] for w in weeks for key, _, _ in CHART_SERIES if w[key] is not None]
-    ceiling, step = _scale(max(values, default=0.0))
-    n = len(weeks)
-
-    def x(i: int) -> float:
-        return round(left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2), 1)
-
-    def y(value: float) -> float:
-        return round(top + plot_h * (1 - value / ceiling), 1)
-
-    series = []
-    for key, label, css in CHART_SERIES:
-        segments, current, points = [], [], []
-        for i, week in enumerate(weeks):
-            value = week[key]
-            if value is None:
-                if current:
-                    segments.append(current)
-                current = []
-                continue
-            current.append((x(i), y(value)))
-            points.append(
-                {
-                    "x": x(i),
-                    "y": y(value),
-                    "title": f"{label}, week of {week['week']:%d %b}: {100 * value:.1f}%",
-                }
-            )
-        if current:
-            segments.append(current)
-        series.append(
-            {
-                "key": key,
-                "label": label,
-                "css": css,
-                "paths": [" ".join(f"{px},{py}" for px, py in seg) for seg in segments],
-                "points": points,
-            }
-        )
-    ticks = [
-        {"y": y(step * i), "label": f"{round(100 * step * i, 1):g}%"}
-        for i in range(round(ceiling / step) + 1)
-    ]
-    labels = [{"x": x(i), "label": f"{w['week']:%d %b}"} for i, w in enumerate(weeks)]
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "top": top,
-        "bottom": top + plot_h,
-        "ticks": ticks,
-        "labels": labels,
-        "series": series,
-        "has_data": bool(values),
-    }
+def weekly_chart(weeks: list[dict]) -> dict:
+    """The quality page's chart of weekly rates; a week without data leaves a gap in its line."""
+    return line_chart(
+        [f"{w['week']:%d %b}" for w in weeks],
+        [Series(key, label, [w[key] for w in weeks], css=css) for key, label, css in CHART_SERIES],
+        titles=[f"week of {w['week']:%d %b}" for w in weeks],
+    )
 
 
 # --- navigation and dashboard --------------------------------------------------------------------
