@@ -39,7 +39,7 @@ from billing.forms import (
     RefundForm,
     TopUpForm,
 )
-from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
+from billing.models import LedgerEntry
 from billing.reconcile import reconcile
 from billing.stripe_gateway import GatewayError
 
@@ -53,6 +53,8 @@ bp = Blueprint(
 
 PAGE_SIZE = 25
 RECENT_TOP_UPS = 10
+RECENT_REFUNDS = 5
+RECENT_PAYOUTS = 20
 
 
 def _entries(organization_id: int | None) -> dict:
@@ -96,20 +98,14 @@ def buyer_billing():
             "amount": Decimal(setting.amount_cents if setting else 10_000) / 100,
         }
     )
-    cards = db.session.scalars(queries.list_payment_methods(org)).all()
-    top_ups = db.session.scalars(
-        queries.list_top_ups(org).order_by(TopUp.id.desc()).limit(RECENT_TOP_UPS)
-    ).all()
-    refunds = db.session.scalars(
-        queries.list_refunds(org).order_by(WalletRefund.id.desc()).limit(5)
-    ).all()
+    cards = queries.get_cards(org)
     return render_template(
         "billing/buyer.html",
         wallet=wallet,
         cards=cards,
         default_card=next((c for c in cards if c.is_default), None),
-        top_ups=top_ups,
-        refunds=refunds,
+        top_ups=queries.get_recent_top_ups(org, limit=RECENT_TOP_UPS),
+        refunds=queries.get_recent_refunds(org, limit=RECENT_REFUNDS),
         refundable=queries.get_refundable_cents(org),
         entries=_entries(org),
         top_up_form=TopUpForm(),
@@ -260,16 +256,13 @@ def receipts():
 def earnings():
     org = current_user.organization_id
     details = queries.get_payout_details(org)
-    payouts = db.session.scalars(
-        queries.list_payouts(seller_org_id=org).order_by(Payout.id.desc()).limit(20)
-    ).all()
     return render_template(
         "billing/earnings.html",
         earnings=queries.get_earnings(org),
         details=details,
         details_form=PayoutDetailsForm(data={"bank_details": details.details if details else ""}),
         payout_form=PayoutForm(),
-        payouts=payouts,
+        payouts=queries.get_recent_payouts(org, limit=RECENT_PAYOUTS),
         entries=_entries(org),
     )
 
@@ -315,13 +308,11 @@ def request_payout():
 
 
 def _money_page(reconcile_result=None, reconcile_error=None, status=200):
-    requested = db.session.execute(queries.list_payouts_with_seller_names("requested")).all()
-    paid = db.session.execute(queries.list_payouts_with_seller_names("paid").limit(10)).all()
     return render_template(
         "billing/admin_money.html",
         totals=queries.get_platform_totals(),
-        requested=requested,
-        paid=paid,
+        requested=queries.get_payouts_with_seller_names("requested"),
+        paid=queries.get_payouts_with_seller_names("paid", limit=10),
         mark_paid_form=MarkPaidForm(),
         reconcile_form=ReconcileForm(),
         reconcile_result=reconcile_result,
