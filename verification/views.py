@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.settings import get_settings
 from app.web.charts import Series, line_chart
+from app.web.forms import form_post
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries, services
@@ -100,26 +101,42 @@ def queue():
     )
 
 
+def _item_page(found, form, status: int = 200):
+    return render_template(
+        "verification/item.html",
+        item=found,
+        lead=found.lead,
+        batch=found.batch,
+        check=queries.get_spot_check(found.batch_id),
+        seller=queries.get_seller(found.batch.seller_id),
+        script=call_script(found),
+        form=form,
+        bant_fields=list(BANT_LABELS),
+        outcome_labels=OUTCOME_LABELS,
+    ), status
+
+
+def _item_after_refusal(form, item_id):
+    # Recorded by another admin meanwhile, or the batch decided: the page shows the item now.
+    return _item_page(queries.get_item(item_id), form)
+
+
 @bp.route("/admin/spot-checks/<int:item_id>", methods=["GET", "POST"])
 @admin_only
-def item(item_id):
+@form_post(SpotCheckForm, page=_item_after_refusal, category="warning")
+def item(form, item_id):
     found = queries.get_item(item_id)
     if found is None:
         abort(404)
-    form = SpotCheckForm()
     status = 200
     if found.status == "pending" and form.validate_on_submit():
-        try:
-            services.record_outcome(
-                actor=current_user,
-                item_id=found.id,
-                outcome=form.outcome.data,
-                note=form.note.data,
-                answers=form.answers(),
-            )
-        except (services.AlreadyRecorded, services.NotNeeded) as exc:
-            flash(exc.message, "warning")
-            return redirect(url_for(".item", item_id=found.id))
+        services.record_outcome(
+            actor=current_user,
+            item_id=found.id,
+            outcome=form.outcome.data,
+            note=form.note.data,
+            answers=form.answers(),
+        )
         batch = market.get_batch(found.batch_id)
         flash(_recorded_message(form.outcome.data, batch), _flash_kind(batch.status))
         following = queries.next_pending_item(after_batch_id=found.batch_id)
@@ -130,19 +147,7 @@ def item(item_id):
         status = 422
     elif form.is_submitted():
         flash(services.AlreadyRecorded.message, "warning")
-    check = queries.get_spot_check(found.batch_id)
-    return render_template(
-        "verification/item.html",
-        item=found,
-        lead=found.lead,
-        batch=found.batch,
-        check=check,
-        seller=queries.get_seller(found.batch.seller_id),
-        script=call_script(found),
-        form=form,
-        bant_fields=list(BANT_LABELS),
-        outcome_labels=OUTCOME_LABELS,
-    ), status
+    return _item_page(found, form, status)
 
 
 def _recorded_message(outcome: str, batch) -> str:
@@ -191,18 +196,13 @@ def sellers():
     return _render_sellers()
 
 
-def _hold_action(seller_id: int, action):
+def _hold_action(form, seller_id: int, action):
     if queries.get_seller(seller_id) is None:
         abort(404)
-    form = HoldForm()
     if not form.validate_on_submit():
         problems = [e for errors in form.errors.values() for e in errors]
         return _render_sellers(errors={seller_id: problems}, status=422)
-    try:
-        seller = action(actor=current_user, seller_id=seller_id, note=form.note.data)
-    except (services.AlreadyOnHold, services.NotOnHold) as exc:
-        flash(exc.message, "warning")
-        return redirect(request.referrer or url_for(".sellers"))
+    seller = action(actor=current_user, seller_id=seller_id, note=form.note.data)
     done = "is on hold" if action is services.hold_seller else "is no longer on hold"
     flash(f"{seller.name} {done}.", "success")
     return redirect(_back_to_sellers())
@@ -215,16 +215,24 @@ def _back_to_sellers() -> str:
     return url_for(".sellers")
 
 
+def _back_after_refusal(form, seller_id):
+    # Already on hold, or no longer: the note typed for the other state has no use; the page
+    # the admin came from shows the state as it is.
+    return redirect(request.referrer or url_for(".sellers"))
+
+
 @bp.post("/admin/sellers/<int:seller_id>/hold")
 @admin_only
-def hold(seller_id):
-    return _hold_action(seller_id, services.hold_seller)
+@form_post(HoldForm, page=_back_after_refusal, category="warning")
+def hold(form, seller_id):
+    return _hold_action(form, seller_id, services.hold_seller)
 
 
 @bp.post("/admin/sellers/<int:seller_id>/clear-hold")
 @admin_only
-def clear_hold(seller_id):
-    return _hold_action(seller_id, services.clear_hold)
+@form_post(HoldForm, page=_back_after_refusal, category="warning")
+def clear_hold(form, seller_id):
+    return _hold_action(form, seller_id, services.clear_hold)
 
 
 @bp.get("/admin/sellers/<int:seller_id>")

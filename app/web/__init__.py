@@ -1,7 +1,8 @@
 """The shared web layout: base templates, stylesheet, landing page and role dashboards.
 
 Besides the views: the per-app registry of navigation links and dashboard cards (registry.py),
-server-drawn charts (charts.py) and the template filters (filters.py).
+the one handler of form posts' errors (forms.py), server-drawn charts (charts.py) and the
+template filters (filters.py).
 """
 
 from __future__ import annotations
