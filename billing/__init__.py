@@ -17,7 +17,7 @@ def init_app(app, api) -> None:
     # never cookies, so CSRF does not apply.
     csrf.exempt(blp)
     app.register_blueprint(bp)
-    register_navigation()
+    register_navigation(app)
     register_task_module("billing.tasks", BEAT_SCHEDULE)
     register_demo_step(fund_demo_buyer)
     app.cli.add_command(billing_cli)

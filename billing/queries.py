@@ -309,3 +309,31 @@ def list_receipts(buyer_org_id: int):
             "",
             " ".join(p.stripe_refund_id or "" for p in r.parts if p.status == "succeeded"),
         )
+
+
+# --- what the pages show: short lists, loaded ----------------------------------------------------
+
+
+def get_cards(buyer_org_id: int) -> list[PaymentMethod]:
+    """The organisation's cards, the default first."""
+    return list(db.session.scalars(list_payment_methods(buyer_org_id)))
+
+
+def get_recent_top_ups(buyer_org_id: int, *, limit: int) -> list[TopUp]:
+    stmt = list_top_ups(buyer_org_id).order_by(TopUp.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_recent_refunds(buyer_org_id: int, *, limit: int) -> list[WalletRefund]:
+    stmt = list_refunds(buyer_org_id).order_by(WalletRefund.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_recent_payouts(seller_org_id: int, *, limit: int) -> list[Payout]:
+    stmt = list_payouts(seller_org_id=seller_org_id).order_by(Payout.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_payouts_with_seller_names(status: str, *, limit: int | None = None) -> list[tuple]:
+    """``list_payouts_with_seller_names`` loaded: (payout, seller name) pairs."""
+    return list(db.session.execute(list_payouts_with_seller_names(status).limit(limit)))

@@ -17,12 +17,13 @@ def init_app(app, api) -> None:
     from marketplace import models  # noqa: F401  (tables known to migrations)
     from marketplace.blueprints import api_blp, web_bp
     from marketplace.intake import api as intake_api  # noqa: F401  (routes)
-    from marketplace.intake import views as intake_views  # noqa: F401  (routes, navigation)
+    from marketplace.intake import views as intake_views  # routes, and its navigation below
     from marketplace.intake.cli import batches_cli
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(api_blp)
     app.register_blueprint(web_bp)
+    intake_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks")
     app.cli.add_command(batches_cli)
