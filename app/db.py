@@ -1,4 +1,9 @@
-"""Declarative base, UTC timestamps and the one-transaction-per-use-case helper."""
+"""The database: ``db``, the declarative base with its naming convention, UTC timestamps, and the
+one-transaction-per-use-case helpers (``transaction``, ``in_transaction``, ``end_read``).
+
+``db`` is defined here, beside its base; app/extensions.py re-exports it with the other
+extensions, so either import works and neither module imports the other back.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +62,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+db = SQLAlchemy(model_class=Base)
+
+# How many ``transaction()`` blocks the session is inside; kept in the session's own info dict.
+_DEPTH = "leadex_tx_depth"
+
+
 @contextmanager
 def transaction() -> Iterator:
     """One use case, one transaction: commit on success, roll back and re-raise on error.
@@ -62,11 +75,9 @@ def transaction() -> Iterator:
     Nested calls join the outer transaction, so a service may call another service and still
     commit once.
     """
-    from app.extensions import db
-
     session = db.session
-    depth = session.info.get("leadex_tx_depth", 0)
-    session.info["leadex_tx_depth"] = depth + 1
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
     try:
         yield session
         if depth == 0:
@@ -76,4 +87,34 @@ def transaction() -> Iterator:
             session.rollback()
         raise
     finally:
-        session.info["leadex_tx_depth"] = depth
+        session.info[_DEPTH] = depth
+
+
+def insert_if_absent(model, *, key: list[str], **values) -> None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING``: a row made on first need, race-free.
+
+    Two first requests at once both get past "is it there?"; the database lets one insert and
+    the other do nothing instead of raising IntegrityError. Select the row afterwards. Only
+    flushes SQL: call it inside the caller's ``transaction()``.
+    """
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=key))
+
+
+def in_transaction() -> bool:
+    """True inside a ``transaction()`` block: what runs now commits with the caller's work."""
+    return db.session.info.get(_DEPTH, 0) > 0
+
+
+def end_read() -> None:
+    """End the session's read (its snapshot and any locks) before a slow outside call.
+
+    The reads of a use case before a Stripe call are committed, so no database transaction
+    stays open while Stripe answers. Inside ``transaction()`` that would commit the caller's
+    work half-way, so it is refused there.
+    """
+    if in_transaction():
+        raise RuntimeError("end_read() inside transaction(): call it before or after the block")
+    db.session.commit()

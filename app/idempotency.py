@@ -13,7 +13,7 @@ A view decorated with :func:`idempotent` (inside ``api_auth``, outside ``blp.arg
 
 Services behind the decorator should still be idempotent by the key themselves (a process that
 dies between the view's commit and the stored answer leaves only a stale claim, which is taken
-over after ``STALE_CLAIM``).
+over after ``STALE_CLAIM``): :func:`create_once` is how they do it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import Response, current_app, request
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, update
@@ -31,6 +33,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import UTCDateTime, transaction, utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
+
+T = TypeVar("T")
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -54,8 +58,11 @@ class IdempotencyKey(db.Model):
 
 
 class IdempotencyKeyReused(Conflict):
+    """The key was used for another request: by the ``Idempotency-Key`` header here, or by a
+    service's own idempotency key (billing's sales, top-ups, refunds and payouts)."""
+
     code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for a different request."
+    message = "This idempotency key was used for a different request."
 
 
 class IdempotencyKeyInUse(Conflict):
@@ -67,6 +74,28 @@ class IdempotencyKeyMissing(Invalid):
     status_code = 400
     code = "idempotency_key_required"
     message = "Send an Idempotency-Key header with this request."
+
+
+def create_once(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
+    """The row a service made for an idempotency key: ``find()`` it, or ``create()`` it in one
+    transaction. Returns ``(row, is_new)``.
+
+    ``create`` only adds and flushes; the key's UNIQUE constraint settles a race, and when a
+    concurrent call with the same key wins the insert, the row it made is found and returned.
+    With ``is_new`` False the caller compares the row with its own request (raising
+    ``IdempotencyKeyReused`` when another request made it) and answers as the first call did.
+    """
+    try:
+        with transaction():
+            existing = find()
+            if existing is not None:
+                return existing, False
+            return create(), True
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing, False
 
 
 def request_fingerprint() -> str:

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.errors import Conflict, PaymentRequired
+from app.db import insert_if_absent
 from app.extensions import db
+from billing.errors import InsufficientFunds, LedgerConflict
 from billing.models import (
     ACCOUNT_KINDS,
     CURRENCY,
@@ -29,25 +29,10 @@ from billing.models import (
 )
 
 
-class InsufficientFunds(PaymentRequired):
-    code = "insufficient_funds"
-    message = "The wallet balance is too low."
-
-
-class LedgerConflict(Conflict):
-    code = "ledger_conflict"
-    message = "The accounts changed under this operation; nothing was moved."
-
-
 def account_code(kind: str, organization_id: int | None, currency: str = CURRENCY) -> str:
     if kind in ORGANIZATION_ACCOUNTS:
         return f"{kind}:{organization_id}:{currency}"
     return f"{kind}:{currency}"
-
-
-def _insert(session):
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def get_account(
@@ -65,17 +50,15 @@ def get_account(
     found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     if found is not None:
         return found
-    session.execute(
-        _insert(session)(LedgerAccount)
-        .values(
-            code=code,
-            kind=kind,
-            organization_id=organization_id,
-            currency=currency,
-            balance_cents=0,
-            reserved_cents=0,
-        )
-        .on_conflict_do_nothing(index_elements=["code"])
+    insert_if_absent(
+        LedgerAccount,
+        key=["code"],
+        code=code,
+        kind=kind,
+        organization_id=organization_id,
+        currency=currency,
+        balance_cents=0,
+        reserved_cents=0,
     )
     return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
 

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import PageArgs
+from billing.amounts import MAX_AMOUNT_CENTS, MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 from billing.models import (
     ACCOUNT_KINDS,
     PAYOUT_STATUSES,
@@ -13,7 +14,6 @@ from billing.models import (
     TRANSACTION_KINDS,
 )
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
-from billing.services import MAX_AMOUNT_CENTS, MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 
 
 def cents(low: int, high: int, **kwargs) -> fields.Integer:

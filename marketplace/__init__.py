@@ -17,7 +17,7 @@ def init_app(app, api) -> None:
     from marketplace import models  # noqa: F401  (tables known to migrations)
     from marketplace.blueprints import api_blp, web_bp
     from marketplace.intake import api as intake_api  # noqa: F401  (routes)
-    from marketplace.intake import views as intake_views  # noqa: F401  (routes, navigation)
+    from marketplace.intake import views as intake_views  # routes, and its navigation below
     from marketplace.intake.cli import batches_cli
     from marketplace.intake.tasks import SCHEDULE as INTAKE_SCHEDULE
 
@@ -25,5 +25,6 @@ def init_app(app, api) -> None:
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(api_blp)
     app.register_blueprint(web_bp)
+    intake_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
     app.cli.add_command(batches_cli)
