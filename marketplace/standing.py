@@ -10,10 +10,8 @@ case: they flush, never commit, and leave auditing to the caller.
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db import utcnow
+from app.db import insert_if_absent, utcnow
 from app.errors import NotFound
 from app.extensions import db
 from marketplace.derive import derive
@@ -31,25 +29,17 @@ def seller_account(organization_id: int) -> SellerAccount:
     """
     account = db.session.get(SellerAccount, organization_id)
     if account is None:
-        db.session.execute(
-            _insert_if_absent(
-                SellerAccount,
-                organization_id=organization_id,
-                is_on_hold=False,
-                inspection_level="normal",
-                inspection_state={},
-                column_map={},
-            )
+        insert_if_absent(
+            SellerAccount,
+            key=["organization_id"],
+            organization_id=organization_id,
+            is_on_hold=False,
+            inspection_level="normal",
+            inspection_state={},
+            column_map={},
         )
         account = db.session.get(SellerAccount, organization_id)
     return account
-
-
-def _insert_if_absent(model, **values):
-    """INSERT ... ON CONFLICT DO NOTHING on the primary key (SQLite and PostgreSQL)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).values(**values).on_conflict_do_nothing()
 
 
 def lock_seller_account(seller_id: int) -> SellerAccount:

@@ -15,7 +15,7 @@ from app.auth.services import record_audit
 from app.db import transaction
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.extensions import db
-from marketplace.intake import tasks
+from app.tasks import enqueue
 from marketplace.intake.files import create_private, upload_dir
 from marketplace.intake.source import write_json_source
 from marketplace.models import Batch
@@ -194,7 +194,7 @@ def _create_batch(
 
 
 def _enqueue(batch: Batch) -> None:
-    tasks.process_batch.delay(batch.id)
+    enqueue("marketplace.process_batch", batch.id)
 
 
 def remember_column_map(*, user: User, column_map: dict) -> None:
