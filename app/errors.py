@@ -27,6 +27,12 @@ class AppError(Exception):
         self.details = details or {}
 
 
+class MalformedJson(AppError):
+    status_code = 400
+    code = "malformed_json"
+    message = "The body is not valid JSON."
+
+
 class Invalid(AppError):
     status_code = 422
     code = "invalid"

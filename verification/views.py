@@ -12,6 +12,7 @@ from app.api import paginate
 from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
+from app.fields import db_id
 from app.settings import get_settings
 from app.web.views import DASHBOARD_CARDS, NAV_LINKS
 from marketplace import queries as market
@@ -96,7 +97,7 @@ def percent(value, digits: int = 1) -> str:
 @bp.get("/admin/spot-checks")
 @admin_only
 def queue():
-    batch_id = request.args.get("batch_id", type=int)
+    batch_id = request.args.get("batch_id", type=db_id)
     page = paginate(
         db.session,
         queries.list_items(status="pending", batch_id=batch_id),
