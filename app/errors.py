@@ -103,9 +103,23 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes["text/html"]
 
 
+def _string_keys(value):
+    """``value`` with every dict key a string: marshmallow keys a list's errors by index, and a
+    form part without a name is keyed None; sorted JSON cannot mix those with strings."""
+    if isinstance(value, dict):
+        return {
+            ("null" if key is None else str(key)): _string_keys(inner)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_string_keys(inner) for inner in value]
+    return value
+
+
 def error_response(status: int, code: str, message: str, details=None, headers=None):
     if wants_json():
-        body = {"error": {"code": code, "message": message, "details": details or {}}}
+        details = _string_keys(details or {})
+        body = {"error": {"code": code, "message": message, "details": details}}
         response = jsonify(body)
     else:
         template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"

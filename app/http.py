@@ -173,10 +173,10 @@ class LeadexRequest(Request):
         super()._load_form_data()
         # Raised once: the parsed form stays cached, so an error page may still read it.
         for key, values in self.form.lists():
-            if any(_BAD_TEXT.search(value) for value in (key, *values)):
+            if any(isinstance(v, str) and _BAD_TEXT.search(v) for v in (key, *values)):
                 raise bad_text_error((key,))
         for key, upload in self.files.items(multi=True):
-            if _BAD_TEXT.search(key) or _BAD_TEXT.search(upload.filename or ""):
+            if any(isinstance(v, str) and _BAD_TEXT.search(v) for v in (key, upload.filename)):
                 raise bad_text_error((key,))
 
 

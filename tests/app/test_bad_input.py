@@ -421,3 +421,23 @@ def test_the_int_converter_is_bounded_to_postgresql_integer(app):
 
     assert DbIdConverter(app.url_map).max == PAST_INTEGER - 1
     assert current_app.url_map.converters["int"] is DbIdConverter
+
+
+def test_a_form_part_without_a_name_is_a_422_not_a_500(client, seller, auth):
+    body = (
+        b"--B\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+        b'--B\r\nContent-Disposition: form-data; filename="x.csv"\r\n\r\nno name\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="extra"\r\n\r\nx\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="vertical"\r\n\r\nsolar\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="price_cents"\r\n\r\n1500\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        + csv_bytes([good_row(1)])
+        + b"\r\n--B--\r\n"
+    )
+    response = client.post(
+        "/api/v1/batches",
+        data=body,
+        content_type="multipart/form-data; boundary=B",
+        headers=auth(seller),
+    )
+    assert {"null", "extra"} <= set(envelope(response, 422, "validation_error")["details"])
