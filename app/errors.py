@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http
 import logging
 
+import marshmallow as ma
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -94,6 +96,42 @@ HTTP_CODES = {
     429: "rate_limited",
     500: "internal_error",
 }
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(
+        required=True, metadata={"description": "A machine code, e.g. `validation_error`."}
+    )
+    message = ma.fields.String(required=True, metadata={"description": "A human sentence."})
+    details = ma.fields.Dict(
+        required=True,
+        metadata={"description": "More about the error: for 422, the fields and their messages."},
+    )
+
+
+class ErrorSchema(ma.Schema):
+    """Every error the API sends: ``{"error": {"code", "message", "details"}}``.
+
+    Documentation only (the OpenAPI component ``Error``); :func:`error_response` builds the body.
+    """
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_responses(*statuses: int):
+    """Document error statuses derivation cannot see: ``@error_responses(402, 502, 503)``.
+
+    Place it anywhere among the view's decorators, under the route decorator.
+    """
+
+    def decorator(view):
+        doc = view.__dict__.setdefault("_apidoc", {})
+        responses = doc.setdefault("manual_doc", {}).setdefault("responses", {})
+        for status in statuses:
+            responses[status] = http.HTTPStatus(status).name
+        return view
+
+    return decorator
 
 
 def wants_json() -> bool:

@@ -4,7 +4,7 @@ from flask import request
 
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
 from app.csvutil import csv_response
-from app.errors import Invalid, TooLarge
+from app.errors import Invalid, TooLarge, error_responses
 from app.extensions import db
 from marketplace import queries, services
 from marketplace.models import Batch, BatchRejection, Lead, Vertical
@@ -112,6 +112,7 @@ def get_batch(batch_id):
 
 
 @blp.get("/batches/<int:batch_id>/rejections")
+@blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True)
 @api_auth("seller", "admin")
 @blp.arguments(RejectionArgs, location="query")
 @blp.response(200, page_schema(RejectionSchema, "RejectionPage"))
@@ -153,6 +154,7 @@ def admin_list_verticals():
 
 
 @blp.post("/admin/verticals")
+@error_responses(409)  # the slug is taken
 @api_auth("admin")
 @blp.arguments(VerticalArgs)
 @blp.response(201, VerticalSchema)
