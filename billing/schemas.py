@@ -158,7 +158,7 @@ class AdminPayoutSchema(PayoutSchema):
 
 class PayoutDetailsSchema(ma.Schema):
     bank_details = fields.String(attribute="details")
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)
 
 
 class LedgerEntrySchema(ma.Schema):
