@@ -99,11 +99,18 @@ def create_once(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[
 
 
 def request_fingerprint() -> str:
-    """A hash of the body: parsed JSON is hashed in a canonical form, so key order is free."""
+    """A hash of the body: parsed JSON is hashed in a canonical form, so key order is free.
+
+    A body too deep to parse safely is hashed as it is (the view then refuses it).
+    """
+    from app.http import json_depth_exceeds
+
     raw = request.get_data(cache=True)
     try:
+        if json_depth_exceeds(raw):
+            raise ValueError("nested too deep to parse")
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
-from app.errors import NotFound
+from app.errors import NotFound, error_responses
 from app.extensions import db
 from app.idempotency import current_key, idempotent
 from billing import queries, services, webhooks
@@ -91,6 +91,7 @@ def list_payment_methods():
 
 
 @blp.post("/billing/payment-methods")
+@error_responses(402, 502, 503)  # the payment provider declines, refuses or is down
 @api_auth("buyer")
 @idempotent()
 @blp.arguments(PaymentMethodArgs)
@@ -102,6 +103,7 @@ def add_payment_method(args):
 
 
 @blp.delete("/billing/payment-methods/<payment_method_id>")
+@error_responses(502, 503)  # the payment provider refuses or is down
 @api_auth("buyer")
 @blp.response(204)
 def remove_payment_method(payment_method_id):
@@ -112,6 +114,7 @@ def remove_payment_method(payment_method_id):
 
 
 @blp.post("/billing/setup-intents")
+@error_responses(502, 503)  # the payment provider refuses or is down
 @api_auth("buyer")
 @blp.response(201, SetupIntentSchema)
 def create_setup_intent():
@@ -138,6 +141,7 @@ def list_top_ups(args):
 
 
 @blp.post("/billing/top-ups")
+@error_responses(402, 502, 503)  # card declined; the provider refuses or is down
 @api_auth("buyer")
 @idempotent(required=True)
 @blp.arguments(TopUpArgs)
@@ -166,6 +170,7 @@ def list_refunds(page):
 
 
 @blp.post("/billing/refunds")
+@error_responses(402, 503)  # more than the wallet holds; the provider is down
 @api_auth("buyer")
 @idempotent()
 @blp.arguments(RefundArgs)
@@ -275,6 +280,7 @@ def admin_mark_payout_paid(args, payout_id):
 
 
 @blp.get("/billing/ledger")
+@error_responses(404)  # ?organization_id= of another organisation
 @api_auth("buyer", "seller", "admin")
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, page_schema(LedgerEntrySchema, "LedgerPage"))
@@ -302,6 +308,7 @@ def list_ledger(args):
 
 
 @blp.post("/billing/stripe/webhook")
+@error_responses(400)  # a missing or wrong signature
 @blp.doc(security=[], description="Signed Stripe events (Stripe-Signature header).")
 @blp.response(200, WebhookAckSchema)
 def stripe_webhook():

@@ -11,6 +11,7 @@ from app.api import paginate
 from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
+from app.fields import db_id
 from app.settings import get_settings
 from app.web.charts import Series, line_chart
 from app.web.forms import form_post
@@ -78,7 +79,7 @@ SELLER_COLUMNS = (
 @bp.get("/admin/spot-checks")
 @admin_only
 def queue():
-    batch_id = request.args.get("batch_id", type=int)
+    batch_id = request.args.get("batch_id", type=db_id)
     page = paginate(
         db.session,
         queries.list_items(status="pending", batch_id=batch_id),
