@@ -32,13 +32,21 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow import resolver as default_schema_name
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import g, request
+from flask_limiter.util import get_qualified_name
 from sqlalchemy import BigInteger, Integer, SmallInteger, and_, or_
 from sqlalchemy.types import TypeDecorator
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from app.auth.models import ROLE_BY_KIND
+from app.auth.services import user_for_token
 from app.errors import ErrorBodySchema, ErrorSchema, Forbidden, Invalid, Unauthorized
+from app.extensions import limiter
 from app.http import bad_text_error, has_bad_text
+
+# The header of app.idempotency's keys; named here so the OpenAPI plugin can see it without
+# importing idempotency, which sits above this module.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class StrictParser(FlaskParser):
@@ -90,18 +98,12 @@ def tag_for(blueprint_name: str) -> str:
 
 
 def _rate_limited(view) -> bool:
-    from flask_limiter.util import get_qualified_name
-
-    from app.extensions import limiter
-
     marked = getattr(limiter, "_marked_for_limiting", set())
     return bool(view is not None and get_qualified_name(view) in marked)
 
 
 def derived_error_statuses(operation: dict, *, rule=None, view=None) -> set[int]:
     """The error statuses an operation can answer, from what it is (see the module docstring)."""
-    from app.idempotency import HEADER as IDEMPOTENCY_HEADER
-
     statuses = set()
     if operation.get("security"):
         statuses.add(401)
@@ -193,13 +195,9 @@ def api_auth(*roles: str):
     the API from CSRF checks.
     """
 
-    from app.auth.models import ROLE_BY_KIND
-
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from app.auth.services import user_for_token
-
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():

@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
+
 logger = logging.getLogger(__name__)
 
 
@@ -211,8 +213,6 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_unexpected(error: BaseException):
-    from app.extensions import db
-
     logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     db.session.rollback()
     return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -30,13 +30,15 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, dele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.api import IDEMPOTENCY_HEADER, current_api_user
 from app.db import UTCDateTime, transaction, utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
+from app.http import json_depth_exceeds
 
 T = TypeVar("T")
 
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_HEADER
 MAX_KEY_LENGTH = 255
 # A claim without an answer this old belongs to a request that died; a retry may take it over.
 STALE_CLAIM = timedelta(minutes=5)
@@ -103,8 +105,6 @@ def request_fingerprint() -> str:
 
     A body too deep to parse safely is hashed as it is (the view then refuses it).
     """
-    from app.http import json_depth_exceeds
-
     raw = request.get_data(cache=True)
     try:
         if json_depth_exceeds(raw):
@@ -225,8 +225,6 @@ def idempotent(*, required: bool = False):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from app.api import current_api_user
-
             key = _read_key(required)
             if key is None:
                 return view(*args, **kwargs)
