@@ -10,6 +10,8 @@ from datetime import datetime
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 
 from app.extensions import db
+from marketplace.listings.queries import on_sale as on_sale  # re-exported for other packages
+from marketplace.listings.queries import search_leads as search_leads
 from marketplace.models import Batch, Lead, SellerAccount, Suppression
 
 # Batches whose intake has finished: their rows count towards the seller's figures.

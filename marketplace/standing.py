@@ -16,6 +16,7 @@ from app.errors import NotFound
 from app.extensions import db
 from marketplace.derive import derive
 from marketplace.errors import BatchNotInSpotCheck
+from marketplace.listings.queries import expires_at_of
 from marketplace.models import Batch, Lead, SellerAccount
 from marketplace.queries import lead_values
 
@@ -87,13 +88,20 @@ def list_batch(*, batch_id: int, figures: dict | None = None) -> Batch:
     """The sample passed: the batch's pending leads go on sale; defective ones stay off.
 
     Leads listed while the seller is on hold are listed paused, so they appear when it clears.
+    Each lead leaves the market when it is older than its vertical's maximum age.
     """
     batch = _leave_spot_check(batch_id, "listed")
     paused = seller_account(batch.seller_id).is_on_hold
     db.session.execute(
         update(Lead)
         .where(Lead.batch_id == batch_id, Lead.status == "pending")
-        .values(status="listed", listed_at=utcnow(), is_paused=paused)
+        .values(
+            status="listed",
+            listed_at=utcnow(),
+            is_paused=paused,
+            expires_at=expires_at_of(batch.vertical.max_lead_age_days),
+        )
+        .execution_options(synchronize_session=False)
     )
     if figures:
         set_batch_spot_check(batch_id=batch_id, figures=figures)
