@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, not_, or_, select
 
 from app.extensions import db
 from marketplace.models import Lead, SellerAccount, Vertical
@@ -27,7 +27,8 @@ def on_sale(now: datetime):
     out, not expired (``expires_at`` is captured_at + the vertical's max_lead_age_days)."""
     return and_(
         Lead.status == "listed",
-        Lead.is_paused.is_(False),
+        # Written as the partial indexes' predicate is, so the planners see that they apply.
+        not_(Lead.is_paused),
         Lead.sales_count < Lead.max_sales,
         Lead.expires_at > now,
     )

@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 from marshmallow import ValidationError
+from sqlalchemy import update
 
 from app.db import transaction, utcnow
+from app.extensions import db
 from marketplace import services as market_services
+from marketplace.models import SellerAccount
 from marketplace.services import load_filter
 from tests.helpers import make_user
 from tests.marketplace.listings.market import get, ids, list_leads
@@ -41,11 +44,18 @@ def market():
     )  # fmt: skip
     with transaction():
         market_services.set_quality_score(seller_id=good.organization_id, score=80)
+    with transaction():  # a seller without a published score counts as 0
+        db.session.execute(
+            update(SellerAccount)
+            .where(SellerAccount.organization_id == plain.organization_id)
+            .values(quality_score=None)
+        )
+    db.session.expire_all()
     return {"sql": sql, "lost": lost, "london": london, "trial": trial, "good": good}
 
 
 def _quality(market, lead) -> int:
-    return 80 if lead.seller_id == market["good"].organization_id else 0
+    return market_services.seller_account(lead.seller_id).quality_score or 0
 
 
 FILTERS = [
@@ -73,6 +83,7 @@ FILTERS = [
     ({"phone_type": "fixed_line_or_mobile,voip"},
      lambda m, lead: lead.phone_type in ("fixed_line_or_mobile", "voip")),
     ({"min_seller_quality": 50}, lambda m, lead: _quality(m, lead) >= 50),
+    ({"min_seller_quality": 1}, lambda m, lead: _quality(m, lead) >= 1),
     ({"min_seller_quality": 0}, lambda m, lead: True),
 ]  # fmt: skip
 
