@@ -21,11 +21,13 @@ def init_app(app, api) -> None:
     from marketplace.intake.cli import batches_cli
     from marketplace.intake.tasks import SCHEDULE as INTAKE_SCHEDULE
     from marketplace.listings import api as listings_api  # noqa: F401  (routes)
+    from marketplace.listings import views as listings_views  # routes, and its navigation
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(api_blp)
     app.register_blueprint(web_bp)
     intake_views.register_navigation(app)
+    listings_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
     app.cli.add_command(batches_cli)
