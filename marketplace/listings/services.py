@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from sqlalchemy import update
+from sqlalchemy.orm import selectinload
 
 from app.api import paginate
 from app.auth.models import User
@@ -93,7 +94,10 @@ def search_market(*, filters: dict, sort: str = "newest", cursor=None, limit: in
             )
     page = paginate(
         db.session,
-        search_leads(filters, now=utcnow()),
+        # The preview shows each lead's vertical and seller score: one query each per page.
+        search_leads(filters, now=utcnow()).options(
+            selectinload(Lead.vertical), selectinload(Lead.seller_account)
+        ),
         order=SORTS[sort],
         cursor=inner,
         limit=limit,
