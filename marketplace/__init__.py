@@ -20,6 +20,7 @@ def init_app(app, api) -> None:
     from marketplace.intake import views as intake_views  # routes, and its navigation below
     from marketplace.intake.cli import batches_cli
     from marketplace.intake.tasks import SCHEDULE as INTAKE_SCHEDULE
+    from marketplace.purchases import api as purchases_api  # noqa: F401  (routes, tables)
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.

@@ -7,6 +7,8 @@ the market, modules import each other directly and never this facade.
 - Seller standing (marketplace/standing.py): what the spot-check workflow may change. These
   are helpers of the caller's use case: they flush, never commit, and leave auditing to it.
 - Intake (marketplace/intake/services.py): storing and queueing uploaded batches.
+- Purchases (marketplace/purchases/services.py): buying leads and recording their outcomes;
+  each call is one transaction.
 - Verticals and suppressions (marketplace/verticals.py, marketplace/suppressions.py): each
   call is one transaction.
 """
@@ -18,6 +20,7 @@ from marketplace.intake.services import (
     get_batch_for,
     remember_column_map,
 )
+from marketplace.purchases.services import purchase_leads, record_outcome
 from marketplace.standing import (
     clear_seller_hold,
     list_batch,
@@ -65,4 +68,7 @@ __all__ = [
     "update_vertical",
     "VerticalNotFound",
     "add_suppression",
+    # purchases
+    "purchase_leads",
+    "record_outcome",
 ]
