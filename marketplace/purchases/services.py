@@ -18,7 +18,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from app.db import transaction, utcnow
+from app.db import in_transaction, transaction, utcnow
 from app.errors import Invalid
 from app.extensions import db
 from app.idempotency import IdempotencyKeyReused
@@ -118,7 +118,11 @@ def purchase_leads(
     """Buy leads by id (1-500 distinct) or by filter and quantity, all or nothing unless
     ``allow_partial`` (which covers availability, never money). One transaction; the buyer's
     auto-recharge is looked at after it commits. The same key and request again return the
-    first purchase; the same key with another request is 409."""
+    first purchase; the same key with another request is 409.
+
+    ``expected_total_cents`` is compared with the current prices of every lead asked for (by
+    filter: the first ``quantity`` matches) before anything is taken; a lead repriced after
+    that read fails its conditional UPDATE like a sold one."""
     _check_request(lead_ids, filter, quantity)
     buyer_org_id = buyer.organization_id
     fingerprint = request_hash(
@@ -149,10 +153,11 @@ def purchase_leads(
         if found is None:
             raise
         return _same_request(found, fingerprint)
-    try:
-        billing.maybe_auto_recharge(buyer_org_id)
-    except Exception:  # the purchase has committed; a recharge problem must not undo its answer
-        logger.exception("auto-recharge check failed after purchase %s", purchase.id)
+    if not in_transaction():  # a caller's own transaction looks at the recharge after its commit
+        try:
+            billing.maybe_auto_recharge(buyer_org_id)
+        except Exception:  # the purchase has committed; a recharge problem must not undo it
+            logger.exception("auto-recharge check failed after purchase %s", purchase.id)
     return purchase
 
 

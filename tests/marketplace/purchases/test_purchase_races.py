@@ -145,3 +145,27 @@ def test_buyers_with_too_little_money_get_nothing_and_pay_nothing(app, admin):
     assert_books_agree(rich)
     assert_books_agree(poor, funded=2_500)
     assert db.session.scalar(select(func.count()).select_from(PurchasedLead)) == 3 * len(rich)
+
+
+def test_one_buyer_racing_itself_gets_a_shared_lead_once(app, admin):
+    seller = make_user("seller")
+    (lead,) = listed_leads(seller, admin, 1, max_sales=3, price_cents=800)
+    (racer,) = buyers(1)
+    outcomes = race(app, [buying(racer.id, [lead.id]) for _ in range(4)])
+    assert sorted(map(str, outcomes)) == [str([lead.id])] + ["already_purchased"] * 3, outcomes
+    assert_books_agree([racer])
+
+
+def test_same_key_purchases_at_once_buy_once(app, admin):
+    seller = make_user("seller")
+    leads = [lead.id for lead in listed_leads(seller, admin, 2)]
+    (racer,) = buyers(1)
+    racer_id = racer.id  # read here: the main session's objects stay out of the threads
+
+    def job():
+        buyer = db.session.get(User, racer_id)
+        return purchase_leads(buyer=buyer, lead_ids=leads, idempotency_key="once").id
+
+    outcomes = race(app, [job] * 4)
+    assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int), outcomes
+    assert_books_agree([racer])
