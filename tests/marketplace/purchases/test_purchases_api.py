@@ -1,5 +1,6 @@
 """POST /api/v1/purchases and the buyer's reads: what is sold, charged and answered."""
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -7,11 +8,13 @@ from billing import ledger
 from billing import queries as billing_queries
 from billing.models import Sale
 from marketplace.models import Lead
+from marketplace.purchases.errors import LeadUnavailable
 from marketplace.purchases.models import PurchasedLead
 from marketplace.services import purchase_leads
 from tests.billing.helpers import fund_wallet
 from tests.helpers import assert_forbidden, make_user
 from tests.marketplace.purchases.helpers import listed_leads
+from tests.verification.flow import upload
 
 
 def buy(client, headers, **body):
@@ -163,3 +166,24 @@ def test_only_buyers_buy_and_purchases_are_private(client, buyer, seller, admin,
         == 404
     )
     assert client.get("/api/v1/purchased-leads", headers=auth(other)).get_json()["items"] == []
+
+
+def test_never_listed_is_404_and_paused_or_own_is_unavailable(client, buyer, seller, admin, auth):
+    fund_wallet(buyer.organization_id, 10_000)
+    waiting = upload(seller, 3)  # in its spot-check: never on sale
+    pending_id = db.session.scalars(select(Lead.id).where(Lead.batch_id == waiting.id)).first()
+    assert buy(client, auth(buyer), lead_ids=[pending_id]).status_code == 404
+
+    paused, own = listed_leads(seller, admin, 2)
+    paused.is_paused = True
+    db.session.commit()
+    answer = buy(client, auth(buyer), lead_ids=[paused.id])
+    assert answer.status_code == 409
+    assert answer.get_json()["error"]["details"] == {"lead_ids": [paused.id]}
+    # The seller's own organisation never buys its lead, whoever calls the service.
+    fund_wallet(seller.organization_id, 10_000)
+    with pytest.raises(LeadUnavailable) as raised:
+        purchase_leads(buyer=seller, lead_ids=[own.id])
+    assert raised.value.details == {"lead_ids": [own.id]}
+    db.session.expire_all()
+    assert db.session.get(Lead, own.id).sales_count == 0
