@@ -213,12 +213,19 @@ def _purchase(
         )
         taken, failed = _take(candidates, wanted, buyer_org_id, now)
         if lead_ids is not None:
-            if failed and not allow_partial:
-                raise LeadUnavailable(details={"lead_ids": failed})
-            if not taken:
+            if failed and (not allow_partial or not taken):
                 raise LeadUnavailable(details={"lead_ids": failed})
         elif len(taken) < quantity and (not allow_partial or not taken):
             raise NotEnoughLeads(details={"available": len(taken)})
+        total = sum(lead.price_cents for lead in taken)
+        # Replacement matches of a filter purchase may cost otherwise: never charge more than
+        # the buyer confirmed, nor other than it for a whole purchase.
+        if expected_total_cents is not None and (
+            total > expected_total_cents or (total != expected_total_cents and not failed)
+        ):
+            raise PriceChanged(
+                details={"expected_total_cents": expected_total_cents, "total_cents": total}
+            )
         _charge(purchase, taken, now)
         purchase.skipped_lead_ids = sorted(failed) if lead_ids is not None else []
     return purchase

@@ -121,7 +121,13 @@ def test_purchase_by_filter_takes_the_newest_matches(client, buyer, seller, admi
     assert too_many.status_code == 409
     assert too_many.get_json()["error"]["code"] == "not_enough_leads"
     assert too_many.get_json()["error"]["details"] == {"available": 3}
-    response = buy(client, headers, filter={"max_price_cents": 600}, quantity=2)
+    moved = buy(
+        client, headers, filter={"max_price_cents": 600}, quantity=2, expected_total_cents=999
+    )
+    assert moved.status_code == 409 and moved.get_json()["error"]["code"] == "price_changed"
+    response = buy(
+        client, headers, filter={"max_price_cents": 600}, quantity=2, expected_total_cents=1000
+    )
     assert response.status_code == 201
     got = sorted(item["lead_id"] for item in response.get_json()["items"])
     assert got == sorted(lead.id for lead in cheap)[-2:]
