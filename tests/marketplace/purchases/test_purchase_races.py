@@ -169,3 +169,24 @@ def test_same_key_purchases_at_once_buy_once(app, admin):
     outcomes = race(app, [job] * 4)
     assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int), outcomes
     assert_books_agree([racer])
+
+
+def test_filter_buyers_racing_for_a_small_pool_share_it_out(app, admin):
+    """Matches read before another purchase took them are replaced by the next ones."""
+    seller = make_user("seller")
+    pool = {lead.id for lead in listed_leads(seller, admin, 6, price_cents=600)}
+    racers = buyers(BUYERS)
+
+    def filtering(user_id):
+        def job():
+            buyer = db.session.get(User, user_id)
+            purchase = purchase_leads(buyer=buyer, filter={"vertical": "solar"}, quantity=2)
+            return sorted(item.lead_id for item in purchase.items)
+
+        return job
+
+    outcomes = race(app, [filtering(b.id) for b in racers])
+    bought = [o for o in outcomes if isinstance(o, list)]
+    assert len(bought) == 3 and outcomes.count("not_enough_leads") == BUYERS - 3, outcomes
+    assert sorted(i for o in bought for i in o) == sorted(pool)
+    assert_books_agree(racers)
