@@ -81,6 +81,22 @@ def charge_purchase(
     return sale
 
 
+def lock_accounts_for_purchase(
+    *, buyer_org_id: int, seller_org_ids, currency: str = CURRENCY
+) -> None:
+    """Inside the caller's transaction, before several ``charge_purchase`` calls: lock the
+    buyer's wallet, each seller's pending earnings and platform revenue, in one global order,
+    so purchases spanning several sellers never deadlock on each other."""
+    ledger.lock_accounts(
+        [
+            ("buyer_wallet", buyer_org_id),
+            ("platform_revenue", None),
+            *(("seller_pending", seller) for seller in seller_org_ids),
+        ],
+        currency,
+    )
+
+
 def _check_same_sale(sale: Sale, buyer_org_id, seller_org_id, amount_cents) -> None:
     """A sale found by its key was made by this same purchase, or the key is reused (409)."""
     if (sale.buyer_org_id, sale.seller_org_id, sale.amount_cents) != (

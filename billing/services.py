@@ -13,6 +13,8 @@ For the market and disputes issues:
   return window.
 - ``set_sale_hold(sale_id=, is_held=, reason=)``: a held sale is never released (open dispute).
 - ``reverse_sale(sale_id=, reference=)``: the exact reverse of a pending sale, once.
+- ``lock_accounts_for_purchase(buyer_org_id=, seller_org_ids=)``: inside a purchase's
+  transaction, before its several ``charge_purchase`` calls, so no two purchases deadlock.
 - ``maybe_auto_recharge(buyer_org_id)``: call after a purchase has committed.
 - ``signals.auto_recharge_failed``: connect to pause the buyer's auto-buy.
 """
@@ -28,12 +30,19 @@ from billing.refunds import (
     settle_refund_part,
     start_wallet_refund,
 )
-from billing.sales import charge_purchase, release_earnings, reverse_sale, set_sale_hold
+from billing.sales import (
+    charge_purchase,
+    lock_accounts_for_purchase,
+    release_earnings,
+    reverse_sale,
+    set_sale_hold,
+)
 from billing.top_ups import apply_payment_intent, create_top_up, run_auto_recharge
 
 __all__ = [
     # sales
     "charge_purchase",
+    "lock_accounts_for_purchase",
     "reverse_sale",
     "set_sale_hold",
     "release_earnings",

@@ -22,6 +22,7 @@ def init_app(app, api) -> None:
     from marketplace.intake.tasks import SCHEDULE as INTAKE_SCHEDULE
     from marketplace.listings import api as listings_api  # noqa: F401  (routes)
     from marketplace.listings import views as listings_views  # routes, and its navigation
+    from marketplace.purchases import api as purchases_api  # noqa: F401  (routes, tables)
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.

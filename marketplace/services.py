@@ -9,6 +9,8 @@ the market, modules import each other directly and never this facade.
 - Intake (marketplace/intake/services.py): storing and queueing uploaded batches.
 - Listings (marketplace/listings/services.py): the market's search, withdrawals and price
   changes; each call is one transaction.
+- Purchases (marketplace/purchases/services.py): buying leads and recording their outcomes;
+  each call is one transaction.
 - Verticals and suppressions (marketplace/verticals.py, marketplace/suppressions.py): each
   call is one transaction.
 """
@@ -28,6 +30,7 @@ from marketplace.listings.services import (
     withdraw_batch,
     withdraw_lead,
 )
+from marketplace.purchases.services import purchase_leads, record_outcome
 from marketplace.standing import (
     clear_seller_hold,
     list_batch,
@@ -83,4 +86,7 @@ __all__ = [
     "withdraw_batch",
     "withdraw_lead",
     "change_batch_price",
+    # purchases
+    "purchase_leads",
+    "record_outcome",
 ]

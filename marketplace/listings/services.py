@@ -21,6 +21,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from marketplace.listings.queries import SORTS, is_on_sale, search_leads
 from marketplace.models import Batch, Lead
+from marketplace.purchases.queries import has_bought
 from marketplace.verticals import get_vertical
 
 # Batches whose price may change: their leads are stored and not yet withdrawn or rejected.
@@ -47,11 +48,11 @@ class BatchClosed(Conflict):
 
 
 def can_see_full(user: User, lead: Lead) -> bool:
-    """Whether ``user`` may see the lead's full contact: its seller and admins.
-
-    The hook for purchases: a buyer who bought the lead sees it in full too.
-    """
-    return bool(user.is_admin or lead.seller_id == user.organization_id)
+    """Whether ``user`` may see the lead's full contact: its seller, admins, and a buyer whose
+    organisation bought it."""
+    if user.is_admin or lead.seller_id == user.organization_id:
+        return True
+    return has_bought(buyer_org_id=user.organization_id, lead_id=lead.id)
 
 
 def get_lead_view(*, user: User, lead_id: int) -> tuple[Lead, bool]:
