@@ -221,6 +221,8 @@ def test_a_filter_purchase_takes_the_markets_filter_keys(client, buyer, seller, 
     assert nowhere.get_json()["error"]["details"] == {"available": 0}
     response = buy(client, headers, filter={"country": country, "exclusive": True}, quantity=2)
     assert response.status_code == 201, response.get_json()
-    assert sorted(i["lead_id"] for i in response.get_json()["items"]) == [lead.id for lead in leads]
+    assert sorted(i["lead_id"] for i in response.get_json()["items"]) == [
+        lead.id for lead in leads
+    ]
     bad = buy(client, headers, filter={"stage": "SQL"}, quantity=1)  # a list in JSON
     assert bad.status_code == 422
