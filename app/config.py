@@ -179,6 +179,8 @@ def from_env(environ: dict | None = None) -> dict:
         "EMAIL_DELIVERABILITY_CHECK": env.get("EMAIL_DELIVERABILITY_CHECK") or None,
         "PHONE_LINE_TYPE_LOOKUP": env.get("PHONE_LINE_TYPE_LOOKUP") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or None,
+        # Webhook delivery to private, loopback and link-local addresses: off in production.
+        "DELIVERY_ALLOW_PRIVATE": _bool(env.get("DELIVERY_ALLOW_PRIVATE"), not production),
         "INTAKE_WORKERS": int(env["INTAKE_WORKERS"]) if env.get("INTAKE_WORKERS") else None,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,

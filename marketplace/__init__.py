@@ -16,6 +16,8 @@ def init_app(app, api) -> None:
     from marketplace import api as verticals_api  # noqa: F401  (routes)
     from marketplace import models  # noqa: F401  (tables known to migrations)
     from marketplace.blueprints import api_blp, web_bp
+    from marketplace.delivery import api as delivery_api  # noqa: F401  (routes, tables)
+    from marketplace.delivery.tasks import SCHEDULE as DELIVERY_SCHEDULE
     from marketplace.intake import api as intake_api  # noqa: F401  (routes)
     from marketplace.intake import views as intake_views  # routes, and its navigation below
     from marketplace.intake.cli import batches_cli
@@ -31,4 +33,5 @@ def init_app(app, api) -> None:
     intake_views.register_navigation(app)
     listings_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
+    register_task_module("marketplace.delivery.tasks", DELIVERY_SCHEDULE)
     app.cli.add_command(batches_cli)

@@ -25,6 +25,7 @@ from app.idempotency import IdempotencyKeyReused
 from billing import queries as billing_queries
 from billing import services as billing
 from billing.errors import InsufficientFunds
+from marketplace.delivery import services as delivery
 from marketplace.listings.queries import on_sale, search_leads
 from marketplace.models import Lead, Vertical
 from marketplace.purchases.errors import (
@@ -149,6 +150,10 @@ def purchase_leads(
             billing.maybe_auto_recharge(buyer_org_id)
         except Exception:  # the purchase has committed; a recharge problem must not undo it
             logger.exception("auto-recharge check failed after purchase %s", purchase.id)
+        try:
+            delivery.queue_deliveries(purchase_id=purchase.id)
+        except Exception:  # the purchase has committed; a delivery problem must not undo it
+            logger.exception("queueing deliveries failed after purchase %s", purchase.id)
     return purchase
 
 
