@@ -258,3 +258,28 @@ def test_the_setting_defaults_by_environment(tmp_path):
     production = {**base, "LEADEX_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(40)}
     assert from_env(production)["DELIVERY_ALLOW_PRIVATE"] is False
     assert from_env({**production, "DELIVERY_ALLOW_PRIVATE": "1"})["DELIVERY_ALLOW_PRIVATE"]
+
+
+def test_a_replayed_purchase_is_not_delivered_twice(client, buyer, seller, admin, auth, receiver):
+    hook = receiver([200])
+    headers = auth(buyer)
+    set_url(client, headers, hook.url)
+    leads = listed_leads(seller, admin, 1)
+    fund_wallet(buyer.organization_id, 10_000)
+    keyed = {**headers, "Idempotency-Key": "delivery-once"}
+    for _ in range(2):
+        response = client.post(
+            "/api/v1/purchases", json={"lead_ids": [leads[0].id]}, headers=keyed
+        )
+        assert response.status_code == 201, response.get_json()
+    assert len(hook.requests) == 1 and len(attempts(client, headers)) == 1
+
+
+def test_a_deactivated_url_receives_nothing(client, buyer, seller, admin, auth, receiver):
+    hook = receiver([200])
+    headers = auth(buyer)
+    set_url(client, headers, hook.url)
+    off = set_url(client, headers, hook.url, active=False)
+    assert off.status_code == 200 and off.get_json() == {"url": hook.url, "active": False}
+    buy_one(client, headers, seller, admin, buyer)
+    assert hook.requests == [] and attempts(client, headers) == []
