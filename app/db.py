@@ -7,7 +7,8 @@ extensions, so either import works and neither module imports the other back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -64,8 +65,12 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+logger = logging.getLogger(__name__)
+
 # How many ``transaction()`` blocks the session is inside; kept in the session's own info dict.
 _DEPTH = "leadex_tx_depth"
+# Callbacks to run once the outermost ``transaction()`` has committed (``after_commit``).
+_AFTER_COMMIT = "leadex_after_commit"
 
 
 @contextmanager
@@ -73,7 +78,8 @@ def transaction() -> Iterator:
     """One use case, one transaction: commit on success, roll back and re-raise on error.
 
     Nested calls join the outer transaction, so a service may call another service and still
-    commit once.
+    commit once. Callbacks given to ``after_commit`` run after the outermost commit, once the
+    depth is back to 0 (so they may open transactions of their own); a rollback drops them.
     """
     session = db.session
     depth = session.info.get(_DEPTH, 0)
@@ -84,10 +90,34 @@ def transaction() -> Iterator:
             session.commit()
     except BaseException:
         if depth == 0:
+            session.info.pop(_AFTER_COMMIT, None)
             session.rollback()
         raise
     finally:
         session.info[_DEPTH] = depth
+    if depth == 0:
+        _run_after_commit(session)
+
+
+def after_commit(fn: Callable[[], object]) -> None:
+    """Run ``fn()`` after the caller's outermost ``transaction()`` commits; never if it rolls back.
+
+    For work that must only see committed rows, such as queueing a task. Only inside
+    ``transaction()``: outside one there is no commit to wait for, so it raises. A callback that
+    raises is logged and does not undo the commit, nor stop the other callbacks.
+    """
+    if not in_transaction():
+        raise RuntimeError("after_commit() outside transaction(): there is no commit to follow")
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+def _run_after_commit(session) -> None:
+    callbacks = session.info.pop(_AFTER_COMMIT, None) or []
+    for fn in callbacks:
+        try:
+            fn()
+        except Exception:  # the transaction has committed; a follow-up must not undo it
+            logger.exception("after-commit callback %r failed", fn)
 
 
 def insert_if_absent(model, *, key: list[str], **values) -> None:

@@ -11,10 +11,14 @@ of the market itself.
 def init_app(app, api) -> None:
     from app.extensions import csrf
     from app.tasks import register_task_module
+    from billing.signals import auto_recharge_failed
 
     # A capability's api and views add their routes to the shared blueprints when imported.
     from marketplace import api as verticals_api  # noqa: F401  (routes)
     from marketplace import models  # noqa: F401  (tables known to migrations)
+    from marketplace.autobuy import api as autobuy_api  # noqa: F401  (routes, tables)
+    from marketplace.autobuy import services as autobuy
+    from marketplace.autobuy.tasks import SCHEDULE as AUTOBUY_SCHEDULE
     from marketplace.blueprints import api_blp, web_bp
     from marketplace.delivery import api as delivery_api  # noqa: F401  (routes, tables)
     from marketplace.delivery.tasks import SCHEDULE as DELIVERY_SCHEDULE
@@ -34,4 +38,7 @@ def init_app(app, api) -> None:
     listings_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
     register_task_module("marketplace.delivery.tasks", DELIVERY_SCHEDULE)
+    register_task_module("marketplace.autobuy.tasks", AUTOBUY_SCHEDULE)
+    # Runs inside billing's transaction: it only pauses the buyer's active auto-buy orders.
+    auto_recharge_failed.connect(autobuy.on_auto_recharge_failed, weak=False)
     app.cli.add_command(batches_cli)

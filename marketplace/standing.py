@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.db import insert_if_absent, utcnow
+from app.db import after_commit, in_transaction, insert_if_absent, utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.tasks import enqueue
 from marketplace.derive import derive
 from marketplace.errors import BatchNotInSpotCheck
 from marketplace.listings.queries import expires_at_of
@@ -89,6 +90,9 @@ def list_batch(*, batch_id: int, figures: dict | None = None) -> Batch:
 
     Leads listed while the seller is on hold are listed paused, so they appear when it clears.
     Each lead leaves the market when it is older than its vertical's maximum age.
+
+    Once the caller's transaction commits, the batch's auto-buy run is queued (never on a
+    rollback); outside a transaction, or if queueing fails, the auto-buy sweep runs it.
     """
     batch = _leave_spot_check(batch_id, "listed")
     paused = seller_account(batch.seller_id).is_on_hold
@@ -105,6 +109,8 @@ def list_batch(*, batch_id: int, figures: dict | None = None) -> Batch:
     )
     if figures:
         set_batch_spot_check(batch_id=batch_id, figures=figures)
+    if in_transaction():
+        after_commit(lambda: enqueue("marketplace.autobuy_batch", batch_id))
     return batch
 
 
