@@ -42,9 +42,9 @@ def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int
     since = utcnow() - timedelta(days=lookback_days)
     conditions = []
     if emails:
-        conditions.append(Lead.email.in_(emails))
+        conditions.append(Lead.email.in_(_padded(emails)))
     if phones:
-        conditions.append(Lead.phone.in_(phones))
+        conditions.append(Lead.phone.in_(_padded(phones)))
     stmt = (
         select(Lead.id, Lead.batch_id, Lead.seller_id, Lead.row_number, Lead.email, Lead.phone)
         .join(Batch, Batch.id == Lead.batch_id)
@@ -63,6 +63,20 @@ def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int
         if match.phone in phones:
             by_phone.setdefault(match.phone, match)
     return by_email, by_phone
+
+
+def _padded(values: set) -> list:
+    """``values`` as a list whose length is a power of two (from 64), the last one repeated.
+
+    The IN list renders one placeholder per value, so every chunk's count would be a new
+    statement: SQLite would prepare each anew and its driver's statement cache would keep up to
+    128 of them, about 1 MB each at 2,000 values. Padded, a whole batch uses a few statements.
+    A repeated value matches nothing more.
+    """
+    padded = list(values)
+    size = max(64, 1 << (len(padded) - 1).bit_length())
+    padded.extend([padded[-1]] * (size - len(padded)))
+    return padded
 
 
 def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, match) -> dict:
