@@ -60,6 +60,18 @@ def checked_chunks(
     rows: Iterator, ctx: CheckContext, fmt: LeadRowFormat, workers: int
 ) -> Iterator[list[tuple]]:
     """Checked chunks in file order; with workers, checking runs ahead of the database work."""
+    for checked in _checked_chunks(rows, ctx, fmt, workers):
+        yield checked
+        # Back here, the caller has stored the chunk. While the cycle collector rests (see
+        # run.process_batch), the statements SQLAlchemy built for it are cyclic garbage that
+        # holds the chunk's emails and phones: 12 MB per 100,000 rows kept to the end of the
+        # batch. The young generation is only what this chunk left, so it is quick to scan.
+        gc.collect(0)
+
+
+def _checked_chunks(
+    rows: Iterator, ctx: CheckContext, fmt: LeadRowFormat, workers: int
+) -> Iterator[list[tuple]]:
     if not workers:
         for chunk in iter(lambda: list(islice(rows, CHUNK_ROWS)), []):
             yield check_chunk(chunk, ctx, fmt)
