@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from operator import itemgetter
 
 from sqlalchemy import JSON, Boolean
 
@@ -49,54 +50,50 @@ class LeadRowFormat:
         return cls({k: _convert(k, v, sqlite) for k, v in constants.items()}, sqlite)
 
     def __post_init__(self):
-        # The row is a template (the constants) with the other columns filled in by position;
-        # one plan per kind of column, so the per-row loop does no per-column dispatch.
-        template, plain, as_json, as_time, as_int = [], [], [], [], []
-        for index, column in enumerate(INSERT_COLUMNS):
-            template.append(self.constants.get(column))
+        # Converted in place, by kind; then one itemgetter reads the row in column order.
+        as_json, as_time, as_int = [], [], []
+        for column in INSERT_COLUMNS:
             if column in self.constants or column == "row_number":
                 continue
             if column in _JSON_COLUMNS:
-                as_json.append((index, column))
+                as_json.append(column)
             elif column in _TIME_COLUMNS:
-                as_time.append((index, column))
+                as_time.append(column)
             elif column in _BOOL_COLUMNS and self.sqlite:
-                as_int.append((index, column))
-            else:
-                plain.append((index, column))
+                as_int.append(column)
         plan = {
-            "template": template,
-            "number": INSERT_COLUMNS.index("row_number"),
-            "plain": tuple(plain),
             "json": tuple(as_json),
             "time": tuple(as_time),
             "int": tuple(as_int),
-            "json_text": {},  # repr -> JSON text, see _json_text
+            "row": itemgetter(*INSERT_COLUMNS),
+            "json_text": {},  # see _json_text
         }
         object.__setattr__(self, "_plan", plan)
 
     def row(self, number: int, values: dict) -> tuple:
+        """The leads row of a lead's ``values`` (by column name), which it converts in place."""
         plan = self._plan
-        out = plan["template"].copy()
-        out[plan["number"]] = number
+        values.update(self.constants)
+        values["row_number"] = number
         get = values.get
-        for index, column in plan["plain"]:
-            out[index] = get(column)
         cache = plan["json_text"]
-        for index, column in plan["json"]:
+        for column in plan["json"]:
             value = get(column)
             if value is not None:
-                out[index] = _json_text(value, cache)
+                values[column] = _json_text(value, cache)
         sqlite = self.sqlite
-        for index, column in plan["time"]:
+        for column in plan["time"]:
             value = get(column)
             if value is not None:
-                out[index] = _time_value(value, sqlite)
-        for index, column in plan["int"]:
+                values[column] = _time_value(value, sqlite)
+        for column in plan["int"]:
             value = get(column)
             if value is not None:
-                out[index] = int(value)
-        return tuple(out)
+                values[column] = int(value)
+        try:
+            return plan["row"](values)
+        except KeyError:  # a column the values lack is NULL
+            return tuple(get(column) for column in INSERT_COLUMNS)
 
 
 # Distinct JSON values kept per worker: score breakdowns and signal lists repeat a handful of
@@ -181,11 +178,12 @@ def check_chunk(chunk: list, ctx: CheckContext, fmt: LeadRowFormat) -> list[tupl
         result = check_row(raw, ctx)
         if result.ok:
             values = result.values
-            if values["email"]:
+            email, phone = values["email"], values["phone"]
+            if email:
                 # Stored and matched lower-case, so Ann@x.com and ann@x.com are one person.
-                values["email"] = values["email"].lower()
-            row = fmt.row(number, {**values, **derive(values)})
-            out.append((number, values["email"], values["phone"], row, ()))
+                values["email"] = email = email.lower()
+            values.update(derive(values))
+            out.append((number, email, phone, fmt.row(number, values), ()))
         else:
             problems = [(r.field, r.code, r.message, r.details) for r in result.rejections]
             out.append((number, None, None, None, problems))
