@@ -384,6 +384,17 @@ def main() -> None:
         f"rejected {result['rejected']:,}, duplicates {result['duplicates']:,}"
     )
     print("\n".join(stretches(result)))
+    if result["marks"]:
+        # Which side bounds the run: with the cores to itself, the run could not be faster
+        # than its busier process, nor than all its CPU time spread over every core.
+        _, _, cpu, workers_cpu, _ = result["marks"][-1]
+        parent_cpu = cpu - result["cpu_started"]
+        cores = os.cpu_count() or 1
+        bound = result["rows"] / max(parent_cpu, (parent_cpu + workers_cpu) / cores)
+        print(
+            f"CPU: intake process {parent_cpu:.1f}s, workers {workers_cpu:.1f}s; on {cores} "
+            f"free cores at best {bound:,.0f} rows/s (the wall figure above shares the cores)"
+        )
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"peak memory: intake process {result['self_mb']:,.0f} MB, largest checking worker "
