@@ -57,7 +57,9 @@ def _csv_records(path: Path, delimiter: str) -> Iterator[list[str]]:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
             for record in reader:
-                if record and any(cell.strip() for cell in record):
+                # A blank line or one of only blank cells is no row; the first cell mostly
+                # settles it without a generator per record.
+                if record and (record[0].strip() or any(cell.strip() for cell in record)):
                     yield record
         except csv.Error as exc:
             raise FileProblem(
@@ -176,27 +178,77 @@ def inspect_source(batch: Batch) -> SourceInfo:
     return SourceInfo(headers, raw_headers, delimiter, total)
 
 
-def iter_rows(batch: Batch, headers: list[str], start: int) -> Iterator[tuple[int, object]]:
-    """(row_number, raw row) from data row ``start + 1`` on; rows are numbered from 1."""
+@dataclass(frozen=True)
+class RowShape:
+    """Turns a file's records into raw rows: a CSV record into a dict keyed by the header.
+
+    Small and picklable, so worker processes can build the rows from compact records.
+    """
+
+    headers: tuple[str, ...]
+    is_json: bool
+
+    def rows(self, first_number: int, records: list) -> list[tuple[int, object]]:
+        """``(row_number, raw row)`` for records numbered from ``first_number``."""
+        if self.is_json:
+            return list(enumerate(records, start=first_number))
+        headers, width = self.headers, len(self.headers)
+        out = []
+        for number, record in enumerate(records, start=first_number):
+            row = dict(zip(headers, record, strict=False))
+            if len(record) < width:
+                for header in headers[len(record) :]:
+                    row[header] = None
+            elif len(record) > width:
+                for index, value in enumerate(record[width:], start=width + 1):
+                    row[f"column_{index}"] = value
+            out.append((number, row))
+        return out
+
+
+class RowStream:
+    """The file's rows from data row ``start + 1`` on, as ``(row_number, raw row)`` pairs.
+
+    ``chunks()`` hands out the same rows as compact records instead, for ``shape`` to turn
+    into rows elsewhere (in a worker process): a list of strings pickles in a fraction of the
+    time of a dict, and the parent skips building the dict at all.
+    """
+
+    def __init__(self, batch: Batch, headers: list[str], start: int):
+        self.shape = RowShape(tuple(headers), batch.source_format == "json")
+        # A generator: the file opens on the first row asked for, as a plain generator would.
+        self._records = _data_records(batch, start)
+        self._next_number = start + 1
+
+    def __iter__(self) -> RowStream:
+        return self
+
+    def __next__(self) -> tuple[int, object]:
+        record = next(self._records)
+        ((number, row),) = self.shape.rows(self._next_number, [record])
+        self._next_number += 1
+        return number, row
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list]]:
+        """``(first_row_number, records)`` of at most ``size`` records each."""
+        while records := list(islice(self._records, size)):
+            first, self._next_number = self._next_number, self._next_number + len(records)
+            yield first, records
+
+
+def _data_records(batch: Batch, start: int) -> Iterator:
     path = Path(batch.source_path)
     if batch.source_format == "json":
         records = _json_records(path)
     else:
         records = _csv_records(path, batch.delimiter or ",")
         next(records)  # header
-    width = len(headers)
-    for number, record in enumerate(islice(records, start, None), start=start + 1):
-        if batch.source_format == "json":
-            yield number, record
-            continue
-        row = dict(zip(headers, record, strict=False))
-        if len(record) < width:
-            for header in headers[len(record) :]:
-                row[header] = None
-        elif len(record) > width:
-            for index, value in enumerate(record[width:], start=width + 1):
-                row[f"column_{index}"] = value
-        yield number, row
+    yield from islice(records, start, None)
+
+
+def iter_rows(batch: Batch, headers: list[str], start: int) -> RowStream:
+    """(row_number, raw row) from data row ``start + 1`` on; rows are numbered from 1."""
+    return RowStream(batch, headers, start)
 
 
 def preview_csv(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]], str]:
