@@ -184,6 +184,15 @@ def release_earnings(*, now: datetime | None = None) -> int:
             return released
         last_id = ids[-1]
         with transaction() as session:
+            # Lock the chunk's seller accounts first, in id order, as purchases do: posting
+            # release by release would lock them in sale order and could deadlock against a
+            # multi-seller purchase on PostgreSQL.
+            sellers = session.scalars(
+                select(Sale.seller_org_id).where(Sale.id.in_(ids)).distinct()
+            ).all()
+            ledger.lock_accounts(
+                [(kind, org) for org in sellers for kind in ("seller_pending", "seller_available")]
+            )
             for sale_id in ids:
                 done = session.execute(
                     update(Sale)
