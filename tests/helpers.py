@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.auth import services
 from app.extensions import db
@@ -120,3 +122,22 @@ def assert_forbidden(response) -> None:
         "error": {"code": "forbidden", "message": response.get_json()["error"]["message"],
                   "details": {}}
     }  # fmt: skip
+
+
+def empty_database(app, tmp_path):
+    """``(url, drop)`` of a new, empty database beside the test run's: a SQLite file, or a
+    PostgreSQL database created here and dropped by ``drop()``."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}", lambda: None
+    name = f"leadex_tmp_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop

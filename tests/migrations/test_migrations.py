@@ -1,37 +1,19 @@
 """The committed migrations: one head, exactly the schema the models describe, reversible."""
 
 import os
-import uuid
 
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
+from tests.helpers import empty_database
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
-
-
-def _empty_database(app, tmp_path):
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.db'}", lambda: None
-    name = f"leadex_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _diff_against_models() -> list:
@@ -51,7 +33,7 @@ def test_there_is_exactly_one_head():
 
 
 def test_upgrade_on_empty_database_matches_models(app, tmp_path):
-    url, drop = _empty_database(app, tmp_path)
+    url, drop = empty_database(app, tmp_path)
     try:
         fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with fresh.app_context():
@@ -64,7 +46,7 @@ def test_upgrade_on_empty_database_matches_models(app, tmp_path):
 
 
 def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(app, tmp_path):
-    url, drop = _empty_database(app, tmp_path)
+    url, drop = empty_database(app, tmp_path)
     try:
         fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with fresh.app_context():

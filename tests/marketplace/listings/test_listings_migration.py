@@ -2,36 +2,18 @@
 of every lead, and the expiry of listed ones (captured_at + the vertical's maximum age)."""
 
 import os
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, select
 
 from app import create_app
 from app.extensions import db
 from marketplace.models import Lead
+from tests.helpers import empty_database
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 CAPTURED = datetime(2026, 11, 1, 12, 30, 15, 250000, tzinfo=UTC)
-
-
-def _empty_database(app, tmp_path):
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_path / 'backfill.db'}", lambda: None
-    name = f"leadex_bf_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _stored_lead(conn, tables, *, status: str, postal_code, row: int) -> None:
@@ -50,7 +32,7 @@ def _stored_lead(conn, tables, *, status: str, postal_code, row: int) -> None:
 
 
 def test_existing_leads_get_their_postal_key_and_listed_ones_their_expiry(app, tmp_path):
-    url, drop = _empty_database(app, tmp_path)
+    url, drop = empty_database(app, tmp_path)
     try:
         fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with fresh.app_context():
