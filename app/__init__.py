@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as config_module
+from app import http
 from app.api import LeadexApi
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.tasks import celery_init_app
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings["CELERY"] = {**settings["CELERY"], **overrides.pop("CELERY")}
     settings.update(overrides)
     app.config.from_mapping(settings)
+    http.init_app(app)  # bounded <int:...> ids and body checks, before any route exists
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -110,7 +112,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import settings  # noqa: F401  (the settings table)
+    from app import idempotency, settings  # noqa: F401  (their tables, for migrations)
     from app.auth.api import blp as accounts_api
     from app.auth.views import bp as auth_views
     from app.web.views import bp as web_views

@@ -169,6 +169,9 @@ def from_env(environ: dict | None = None) -> dict:
         or (None if production else "http://127.0.0.1:8420"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET")
         or ("" if production else "whsec_local_development"),
+        # "connect,answer" in seconds; unset means the gateway's default, 5,30.
+        "STRIPE_TIMEOUT": env.get("STRIPE_TIMEOUT") or None,
+        "BILLING_PAYOUT_PROVIDER": env.get("BILLING_PAYOUT_PROVIDER") or "manual",
         "API_TOKEN_TTL": timedelta(days=int(env.get("API_TOKEN_TTL_DAYS", "90"))),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "256")) * 1024 * 1024,
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -176,6 +179,8 @@ def from_env(environ: dict | None = None) -> dict:
         "EMAIL_DELIVERABILITY_CHECK": env.get("EMAIL_DELIVERABILITY_CHECK") or None,
         "PHONE_LINE_TYPE_LOOKUP": env.get("PHONE_LINE_TYPE_LOOKUP") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or None,
+        # Webhook delivery to private, loopback and link-local addresses: off in production.
+        "DELIVERY_ALLOW_PRIVATE": _bool(env.get("DELIVERY_ALLOW_PRIVATE"), not production),
         "INTAKE_WORKERS": int(env["INTAKE_WORKERS"]) if env.get("INTAKE_WORKERS") else None,
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from flask import Response, stream_with_context
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A negative amount such as "-4.00": a number to a spreadsheet, never a formula.
+_NEGATIVE_NUMBER = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
 
 
 def safe_cell(value) -> str:
-    """A cell as text; one that a spreadsheet would run as a formula gets a leading quote."""
+    """A cell as text; one that a spreadsheet would run as a formula gets a leading quote.
+
+    Numbers stay numbers: a negative one (``-4``, ``"-4.00"``) is written as it is.
+    """
     if value is None:
         return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = str(value)
+    if _NEGATIVE_NUMBER.fullmatch(text):
+        return text
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

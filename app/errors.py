@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http
 import logging
 
+import marshmallow as ma
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +29,12 @@ class AppError(Exception):
         if code:
             self.code = code
         self.details = details or {}
+
+
+class MalformedJson(AppError):
+    status_code = 400
+    code = "malformed_json"
+    message = "The body is not valid JSON."
 
 
 class Invalid(AppError):
@@ -90,6 +100,42 @@ HTTP_CODES = {
 }
 
 
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(
+        required=True, metadata={"description": "A machine code, e.g. `validation_error`."}
+    )
+    message = ma.fields.String(required=True, metadata={"description": "A human sentence."})
+    details = ma.fields.Dict(
+        required=True,
+        metadata={"description": "More about the error: for 422, the fields and their messages."},
+    )
+
+
+class ErrorSchema(ma.Schema):
+    """Every error the API sends: ``{"error": {"code", "message", "details"}}``.
+
+    Documentation only (the OpenAPI component ``Error``); :func:`error_response` builds the body.
+    """
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_responses(*statuses: int):
+    """Document error statuses derivation cannot see: ``@error_responses(402, 502, 503)``.
+
+    Place it anywhere among the view's decorators, under the route decorator.
+    """
+
+    def decorator(view):
+        doc = view.__dict__.setdefault("_apidoc", {})
+        responses = doc.setdefault("manual_doc", {}).setdefault("responses", {})
+        for status in statuses:
+            responses[status] = http.HTTPStatus(status).name
+        return view
+
+    return decorator
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -97,9 +143,23 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes["text/html"]
 
 
+def _string_keys(value):
+    """``value`` with every dict key a string: marshmallow keys a list's errors by index, and a
+    form part without a name is keyed None; sorted JSON cannot mix those with strings."""
+    if isinstance(value, dict):
+        return {
+            ("null" if key is None else str(key)): _string_keys(inner)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_string_keys(inner) for inner in value]
+    return value
+
+
 def error_response(status: int, code: str, message: str, details=None, headers=None):
     if wants_json():
-        body = {"error": {"code": code, "message": message, "details": details or {}}}
+        details = _string_keys(details or {})
+        body = {"error": {"code": code, "message": message, "details": details}}
         response = jsonify(body)
     else:
         template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
@@ -153,8 +213,6 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_unexpected(error: BaseException):
-    from app.extensions import db
-
     logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     db.session.rollback()
     return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -13,7 +13,7 @@ A view decorated with :func:`idempotent` (inside ``api_auth``, outside ``blp.arg
 
 Services behind the decorator should still be idempotent by the key themselves (a process that
 dies between the view's commit and the stored answer leaves only a stale claim, which is taken
-over after ``STALE_CLAIM``).
+over after ``STALE_CLAIM``): :func:`create_once` is how they do it.
 """
 
 from __future__ import annotations
@@ -21,18 +21,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import Response, current_app, request
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.api import IDEMPOTENCY_HEADER, current_api_user
 from app.db import UTCDateTime, transaction, utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
+from app.http import json_depth_exceeds
 
-HEADER = "Idempotency-Key"
+T = TypeVar("T")
+
+HEADER = IDEMPOTENCY_HEADER
 MAX_KEY_LENGTH = 255
 # A claim without an answer this old belongs to a request that died; a retry may take it over.
 STALE_CLAIM = timedelta(minutes=5)
@@ -54,8 +60,11 @@ class IdempotencyKey(db.Model):
 
 
 class IdempotencyKeyReused(Conflict):
+    """The key was used for another request: by the ``Idempotency-Key`` header here, or by a
+    service's own idempotency key (billing's sales, top-ups, refunds and payouts)."""
+
     code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for a different request."
+    message = "This idempotency key was used for a different request."
 
 
 class IdempotencyKeyInUse(Conflict):
@@ -69,12 +78,39 @@ class IdempotencyKeyMissing(Invalid):
     message = "Send an Idempotency-Key header with this request."
 
 
+def create_once(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
+    """The row a service made for an idempotency key: ``find()`` it, or ``create()`` it in one
+    transaction. Returns ``(row, is_new)``.
+
+    ``create`` only adds and flushes; the key's UNIQUE constraint settles a race, and when a
+    concurrent call with the same key wins the insert, the row it made is found and returned.
+    With ``is_new`` False the caller compares the row with its own request (raising
+    ``IdempotencyKeyReused`` when another request made it) and answers as the first call did.
+    """
+    try:
+        with transaction():
+            existing = find()
+            if existing is not None:
+                return existing, False
+            return create(), True
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing, False
+
+
 def request_fingerprint() -> str:
-    """A hash of the body: parsed JSON is hashed in a canonical form, so key order is free."""
+    """A hash of the body: parsed JSON is hashed in a canonical form, so key order is free.
+
+    A body too deep to parse safely is hashed as it is (the view then refuses it).
+    """
     raw = request.get_data(cache=True)
     try:
+        if json_depth_exceeds(raw):
+            raise ValueError("nested too deep to parse")
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 
@@ -189,8 +225,6 @@ def idempotent(*, required: bool = False):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from app.api import current_api_user
-
             key = _read_key(required)
             if key is None:
                 return view(*args, **kwargs)

@@ -1,9 +1,11 @@
-"""The Celery app, bound to the Flask app so every task runs inside an app context."""
+"""The Celery app, bound to the Flask app so every task runs inside an app context, and
+``enqueue``, which queues a task by its registered name."""
 
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from celery.result import AsyncResult
+from flask import Flask, current_app
 
 TASK_MODULES = ["app.auth.tasks"]
 
@@ -34,3 +36,15 @@ def celery_init_app(app: Flask) -> Celery:
         __import__(module)
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def enqueue(name: str, *args, **kwargs) -> AsyncResult:
+    """Queue the task registered as ``name`` (``@shared_task(name=...)``) with these arguments.
+
+    By name, so a service never imports its package's task module (which imports the service
+    back). It looks the task up in the app's Celery registry and calls ``delay``, so eager mode
+    (``task_always_eager``, the tests) runs it at once; ``send_task`` would ignore eager mode.
+    A broker that cannot be reached raises here, for the caller to undo what it claimed.
+    """
+    celery_app: Celery = current_app.extensions["celery"]
+    return celery_app.tasks[name].delay(*args, **kwargs)

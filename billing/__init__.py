@@ -2,7 +2,6 @@
 
 
 def init_app(app, api) -> None:
-    from app import idempotency  # noqa: F401  (the idempotency_keys table, for migrations)
     from app.demo import register_demo_step
     from app.extensions import csrf
     from app.tasks import register_task_module
@@ -18,7 +17,7 @@ def init_app(app, api) -> None:
     # never cookies, so CSRF does not apply.
     csrf.exempt(blp)
     app.register_blueprint(bp)
-    register_navigation()
+    register_navigation(app)
     register_task_module("billing.tasks", BEAT_SCHEDULE)
     register_demo_step(fund_demo_buyer)
     app.cli.add_command(billing_cli)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import request
 
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
-from app.errors import AppError, NotFound
+from app.errors import NotFound, error_responses
 from app.extensions import db
 from app.idempotency import current_key, idempotent
-from billing import payouts, queries, services, webhooks
+from billing import queries, services, webhooks
 from billing import stripe_gateway as gateway
+from billing.errors import WebhookSignatureInvalid
 from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
 from billing.schemas import (
     AdminPayoutSchema,
@@ -36,15 +37,12 @@ from billing.schemas import (
     WebhookAckSchema,
 )
 
+# Stripe's events are a few KiB; the app-wide limit is sized for lead files.
+WEBHOOK_MAX_BYTES = 1024 * 1024
+
 blp = ApiBlueprint(
     "billing_api", __name__, url_prefix="/api/v1", description="Wallet, cards, payouts, ledger"
 )
-
-
-class InvalidSignature(AppError):
-    status_code = 400
-    code = "invalid_signature"
-    message = "The webhook signature is missing or does not match."
 
 
 def _org() -> int:
@@ -63,7 +61,7 @@ def _service_key(prefix: str = "api") -> str | None:
 @api_auth("buyer")
 @blp.response(200, WalletSchema)
 def get_wallet():
-    return queries.wallet(_org())
+    return queries.get_wallet(_org())
 
 
 @blp.put("/billing/auto-recharge")
@@ -78,7 +76,7 @@ def put_auto_recharge(args):
         amount_cents=args["amount_cents"],
         actor=current_api_user(),
     )
-    return queries.wallet(_org())
+    return queries.get_wallet(_org())
 
 
 # --- cards -----------------------------------------------------------------------------------
@@ -93,6 +91,7 @@ def list_payment_methods():
 
 
 @blp.post("/billing/payment-methods")
+@error_responses(402, 502, 503)  # the payment provider declines, refuses or is down
 @api_auth("buyer")
 @idempotent()
 @blp.arguments(PaymentMethodArgs)
@@ -104,6 +103,7 @@ def add_payment_method(args):
 
 
 @blp.delete("/billing/payment-methods/<payment_method_id>")
+@error_responses(502, 503)  # the payment provider refuses or is down
 @api_auth("buyer")
 @blp.response(204)
 def remove_payment_method(payment_method_id):
@@ -114,6 +114,7 @@ def remove_payment_method(payment_method_id):
 
 
 @blp.post("/billing/setup-intents")
+@error_responses(502, 503)  # the payment provider refuses or is down
 @api_auth("buyer")
 @blp.response(201, SetupIntentSchema)
 def create_setup_intent():
@@ -140,6 +141,7 @@ def list_top_ups(args):
 
 
 @blp.post("/billing/top-ups")
+@error_responses(402, 502, 503)  # card declined; the provider refuses or is down
 @api_auth("buyer")
 @idempotent(required=True)
 @blp.arguments(TopUpArgs)
@@ -168,6 +170,7 @@ def list_refunds(page):
 
 
 @blp.post("/billing/refunds")
+@error_responses(402, 503)  # more than the wallet holds; the provider is down
 @api_auth("buyer")
 @idempotent()
 @blp.arguments(RefundArgs)
@@ -192,14 +195,14 @@ def get_refund(refund_id):
 @api_auth("seller")
 @blp.response(200, EarningsSchema)
 def get_earnings():
-    return queries.earnings(_org())
+    return queries.get_earnings(_org())
 
 
 @blp.get("/billing/payout-details")
 @api_auth("seller")
 @blp.response(200, PayoutDetailsSchema)
 def get_payout_details():
-    details = queries.payout_details(_org())
+    details = queries.get_payout_details(_org())
     return details or {"details": "", "updated_at": None}
 
 
@@ -268,7 +271,7 @@ def admin_list_payouts(args):
 @blp.arguments(MarkPaidArgs)
 @blp.response(200, AdminPayoutSchema)
 def admin_mark_payout_paid(args, payout_id):
-    return payouts.mark_payout_paid(
+    return services.mark_payout_paid(
         payout_id=payout_id, reference=args["reference"], actor=current_api_user()
     )
 
@@ -277,6 +280,7 @@ def admin_mark_payout_paid(args, payout_id):
 
 
 @blp.get("/billing/ledger")
+@error_responses(404)  # ?organization_id= of another organisation
 @api_auth("buyer", "seller", "admin")
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, page_schema(LedgerEntrySchema, "LedgerPage"))
@@ -304,12 +308,17 @@ def list_ledger(args):
 
 
 @blp.post("/billing/stripe/webhook")
+@error_responses(400)  # a missing or wrong signature
 @blp.doc(security=[], description="Signed Stripe events (Stripe-Signature header).")
 @blp.response(200, WebhookAckSchema)
 def stripe_webhook():
+    signature = request.headers.get("Stripe-Signature")
+    if not signature:
+        raise WebhookSignatureInvalid()  # before a byte of an anonymous body is read
+    request.max_content_length = WEBHOOK_MAX_BYTES  # get_data() is 413 past it
     try:
-        event = gateway.parse_event(request.get_data(), request.headers.get("Stripe-Signature"))
-    except gateway.InvalidSignature as exc:
-        raise InvalidSignature() from exc
+        event = gateway.parse_event(request.get_data(), signature)
+    except gateway.SignatureNotVerified as exc:
+        raise WebhookSignatureInvalid() from exc
     webhooks.process_event(event)
     return {"received": True}

@@ -22,14 +22,14 @@ def fund_demo_buyer(users: dict) -> list[str]:
             "was not funded (start localstripe and run `flask demo` again)."
         ]
     try:
-        if services.default_payment_method(org) is None:
+        if queries.get_default_payment_method(org) is None:
             services.add_payment_method(buyer_org_id=org, payment_method="pm_card_visa")
         top_up = services.create_top_up(
             buyer_org_id=org, amount_cents=DEMO_TOP_UP_CENTS, idempotency_key=DEMO_KEY
         )
     except AppError as exc:
         return [f"Billing: the demo buyer's wallet was not funded: {exc.message}"]
-    balance = queries.wallet_balance(org)
+    balance = queries.get_wallet_balance(org)
     state = "" if top_up.status == "succeeded" else f" (top-up {top_up.status})"
     return [
         f"Billing: demo buyer's wallet holds {dollars(balance)}{state}, "

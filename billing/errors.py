@@ -1,20 +1,39 @@
-"""Billing's errors: each one a status and a machine code of api-v1.md."""
+"""Billing's errors: each one a status and a machine code of api-v1.md.
+
+A leaf: it imports only app/, so every billing module, the ledger included, raises from here.
+A key reused for another request is the app-level ``IdempotencyKeyReused``, the same error the
+``Idempotency-Key`` header gives.
+"""
 
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, Invalid, NotFound, PaymentRequired, ServiceUnavailable
-from billing.ledger import InsufficientFunds, LedgerConflict
+from app.idempotency import IdempotencyKeyReused
 
 __all__ = [
     "CardDeclined",
+    "IdempotencyKeyReused",
+    "JsonObjectExpected",
     "InsufficientFunds",
     "LedgerConflict",
     "NoPaymentMethod",
-    "PaymentProviderError",
-    "PaymentProviderUnavailable",
-    "IdempotencyConflict",
     "NotFound",
+    "PaymentProviderError",
+    "PaymentMethodUnknown",
+    "PaymentProviderUnavailable",
+    "WebhookEventMalformed",
+    "WebhookSignatureInvalid",
 ]
+
+
+class InsufficientFunds(PaymentRequired):
+    code = "insufficient_funds"
+    message = "The wallet balance is too low."
+
+
+class LedgerConflict(Conflict):
+    code = "ledger_conflict"
+    message = "The accounts changed under this operation; nothing was moved."
 
 
 class CardDeclined(PaymentRequired):
@@ -44,6 +63,31 @@ class NoPaymentMethod(Invalid):
         super().__init__(message, **kwargs)
 
 
-class IdempotencyConflict(Conflict):
-    code = "idempotency_key_reused"
-    message = "This idempotency key was used for a different operation."
+class PaymentMethodUnknown(Invalid):
+    """A card id Stripe does not know, or one saved by another organisation: one answer for
+    both, so the answer never hints that someone else's card exists."""
+
+    code = "invalid_payment_method"
+    message = "The payment provider does not know this card."
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("details", {"payment_method": ["Unknown payment method."]})
+        super().__init__(message, **kwargs)
+
+
+class JsonObjectExpected(AppError):
+    status_code = 400
+    code = "bad_request"
+    message = "Send a JSON object."
+
+
+class WebhookSignatureInvalid(AppError):
+    status_code = 400
+    code = "invalid_signature"
+    message = "The webhook signature is missing or does not match."
+
+
+class WebhookEventMalformed(AppError):
+    status_code = 400
+    code = "malformed_event"
+    message = "The event is signed but is not a Stripe object Leadex can read; nothing changed."

@@ -8,25 +8,31 @@ is the same request to the service, so it charges once.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.money import CENT, dollars, to_cents
+from app.money import CENT, dollars
+from billing.amounts import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
-from billing.services import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 
 
 def _whole_cents(low_cents: int, high_cents: int):
+    low, high = Decimal(low_cents) / 100, Decimal(high_cents) / 100
+
     def check(form, field) -> None:
         amount = field.data
         if amount is None:
             return
-        if not amount.is_finite() or amount % CENT:
+        if not amount.is_finite():
             raise ValidationError("Whole cents only, like 50.00.")
-        if not low_cents <= to_cents(amount) <= high_cents:
+        # The range first: ``%`` of an amount like 1e30 overflows Decimal's precision.
+        if not low <= amount <= high:
             raise ValidationError(f"An amount from {dollars(low_cents)} to {dollars(high_cents)}.")
+        if amount % CENT:
+            raise ValidationError("Whole cents only, like 50.00.")
 
     return check
 

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.errors import Conflict, PaymentRequired
+from app.db import insert_if_absent
 from app.extensions import db
+from billing.errors import InsufficientFunds, LedgerConflict
 from billing.models import (
     ACCOUNT_KINDS,
     CURRENCY,
@@ -29,25 +29,10 @@ from billing.models import (
 )
 
 
-class InsufficientFunds(PaymentRequired):
-    code = "insufficient_funds"
-    message = "The wallet balance is too low."
-
-
-class LedgerConflict(Conflict):
-    code = "ledger_conflict"
-    message = "The accounts changed under this operation; nothing was moved."
-
-
 def account_code(kind: str, organization_id: int | None, currency: str = CURRENCY) -> str:
     if kind in ORGANIZATION_ACCOUNTS:
         return f"{kind}:{organization_id}:{currency}"
     return f"{kind}:{currency}"
-
-
-def _insert(session):
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def get_account(
@@ -65,17 +50,15 @@ def get_account(
     found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
     if found is not None:
         return found
-    session.execute(
-        _insert(session)(LedgerAccount)
-        .values(
-            code=code,
-            kind=kind,
-            organization_id=organization_id,
-            currency=currency,
-            balance_cents=0,
-            reserved_cents=0,
-        )
-        .on_conflict_do_nothing(index_elements=["code"])
+    insert_if_absent(
+        LedgerAccount,
+        key=["code"],
+        code=code,
+        kind=kind,
+        organization_id=organization_id,
+        currency=currency,
+        balance_cents=0,
+        reserved_cents=0,
     )
     return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
 
@@ -158,6 +141,27 @@ def post(
     for account_id, _ in moves:
         session.expire(accounts[account_id], ["balance_cents", "reserved_cents"])
     return journal
+
+
+def lock_accounts(keys, currency: str = CURRENCY) -> None:
+    """Lock several accounts at once, in id order, before a use case posts several journals.
+
+    Each ``post`` locks its own accounts in id order, but a use case posting many journals (a
+    purchase of leads from several sellers) would lock their union in the order of its journals,
+    and two such transactions on PostgreSQL could wait on each other. Taking every lock first,
+    in one ordered ``SELECT ... FOR UPDATE``, keeps one global order. Missing accounts are made
+    first, in code order. ``keys`` are ``(kind, organization_id)`` pairs. On SQLite (one writer
+    at a time) this only makes the accounts.
+    """
+    wanted = sorted(set(keys), key=lambda key: account_code(key[0], key[1], currency))
+    ids = sorted({get_account(kind, org, currency).id for kind, org in wanted})
+    if ids:
+        db.session.execute(
+            select(LedgerAccount.id)
+            .where(LedgerAccount.id.in_(ids))
+            .order_by(LedgerAccount.id)
+            .with_for_update()
+        ).all()
 
 
 def balance_of_id(account_id: int) -> int:

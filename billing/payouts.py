@@ -9,18 +9,19 @@ seller's available earnings; marking it paid moves it to paid out in the ledger.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.auth.models import User
 from app.auth.services import record_audit
-from app.db import transaction, utcnow
+from app.db import insert_if_absent, transaction, utcnow
 from app.errors import Conflict, Invalid, NotFound
-from billing import ledger
-from billing.errors import IdempotencyConflict
+from app.extensions import db
+from app.idempotency import create_once
+from billing import ledger, queries
+from billing.errors import IdempotencyKeyReused
 from billing.models import CURRENCY, Payout, PayoutDetails
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,7 @@ def register_provider(provider: PayoutProvider) -> None:
 
 
 def get_provider() -> PayoutProvider:
-    name = (
-        current_app.config.get("BILLING_PAYOUT_PROVIDER")
-        or os.environ.get("BILLING_PAYOUT_PROVIDER")
-        or "manual"
-    )
-    return PROVIDERS[name]
+    return PROVIDERS[current_app.config.get("BILLING_PAYOUT_PROVIDER") or "manual"]
 
 
 def save_payout_details(
@@ -78,10 +74,14 @@ def save_payout_details(
             details={"bank_details": [f"1 to {MAX_DETAILS_LENGTH} characters."]},
         )
     with transaction() as session:
+        insert_if_absent(
+            PayoutDetails,
+            key=["organization_id"],
+            organization_id=seller_org_id,
+            details=text,
+            updated_at=utcnow(),
+        )
         row = session.get(PayoutDetails, seller_org_id)
-        if row is None:
-            row = PayoutDetails(organization_id=seller_org_id, details=text)
-            session.add(row)
         row.details = text
         row.updated_at = utcnow()
         session.flush()
@@ -112,59 +112,69 @@ def request_payout(
             details={"amount_cents": ["A whole number of cents, at least 1."]},
         )
     provider = get_provider()
-    with transaction() as session:
-        if idempotency_key:
-            existing = session.scalar(
-                select(Payout).where(
-                    Payout.organization_id == seller_org_id,
-                    Payout.idempotency_key == idempotency_key,
-                )
-            )
-            if existing is not None:
-                if amount_cents is not None and existing.amount_cents != amount_cents:
-                    raise IdempotencyConflict(details={"payout_id": existing.id})
-                return existing
-        details = session.get(PayoutDetails, seller_org_id)
-        if details is None:
-            raise Invalid(
-                "Record where you are paid before asking for a payout.",
-                code="payout_details_missing",
-                details={"bank_details": ["Required before a payout."]},
-            )
-        available = ledger.get_account("seller_available", seller_org_id)
-        session.refresh(available)
-        free = available.balance_cents - available.reserved_cents
-        amount = free if amount_cents is None else amount_cents
-        if amount < 1 or not ledger.reserve(available, amount):
-            raise Invalid(
-                "That is more than your available earnings.",
-                code="amount_exceeds_available",
-                details={
-                    "amount_cents": [f"At most {max(free, 0)} cents are available."],
-                    "available_cents": max(free, 0),
-                },
-            )
-        payout = Payout(
-            organization_id=seller_org_id,
-            idempotency_key=idempotency_key,
-            amount_cents=amount,
-            currency=CURRENCY,
-            status="requested",
-            provider=provider.name,
-            destination=details.details,
-        )
-        session.add(payout)
-        session.flush()
-        if actor is not None:
-            record_audit(
-                actor=actor,
-                action="payout.requested",
-                obj=payout,
-                details={"amount_cents": amount},
-            )
+    payout, is_new = create_once(
+        lambda: (
+            queries.get_payout_by_key(seller_org_id, idempotency_key) if idempotency_key else None
+        ),
+        lambda: _record_payout(seller_org_id, amount_cents, idempotency_key, provider, actor),
+    )
+    if not is_new:
+        if amount_cents is not None and payout.amount_cents != amount_cents:
+            raise IdempotencyKeyReused(details={"payout_id": payout.id})
+        return payout
     reference = provider.submit(payout)
     if reference:
         return mark_payout_paid(payout_id=payout.id, reference=reference, actor=None)
+    return payout
+
+
+def _record_payout(
+    seller_org_id: int,
+    amount_cents: int | None,
+    idempotency_key: str | None,
+    provider: PayoutProvider,
+    actor: User | None,
+) -> Payout:
+    """Reserve the amount out of available earnings and record the payout (flush only)."""
+    session = db.session
+    details = session.get(PayoutDetails, seller_org_id)
+    if details is None:
+        raise Invalid(
+            "Record where you are paid before asking for a payout.",
+            code="payout_details_missing",
+            details={"bank_details": ["Required before a payout."]},
+        )
+    available = ledger.get_account("seller_available", seller_org_id)
+    session.refresh(available)
+    free = available.balance_cents - available.reserved_cents
+    amount = free if amount_cents is None else amount_cents
+    if amount < 1 or not ledger.reserve(available, amount):
+        raise Invalid(
+            "That is more than your available earnings.",
+            code="amount_exceeds_available",
+            details={
+                "amount_cents": [f"At most {max(free, 0)} cents are available."],
+                "available_cents": max(free, 0),
+            },
+        )
+    payout = Payout(
+        organization_id=seller_org_id,
+        idempotency_key=idempotency_key,
+        amount_cents=amount,
+        currency=CURRENCY,
+        status="requested",
+        provider=provider.name,
+        destination=details.details,
+    )
+    session.add(payout)
+    session.flush()
+    if actor is not None:
+        record_audit(
+            actor=actor,
+            action="payout.requested",
+            obj=payout,
+            details={"amount_cents": amount},
+        )
     return payout
 
 

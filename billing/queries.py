@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.auth.models import Organization
 from app.errors import NotFound
 from app.extensions import db
 from billing import ledger
@@ -17,6 +18,7 @@ from billing.models import (
     Payout,
     PayoutDetails,
     Sale,
+    StripeCustomer,
     TopUp,
     WalletRefund,
 )
@@ -29,15 +31,15 @@ def decimal_amount(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def wallet_balance(buyer_org_id: int) -> int:
+def get_wallet_balance(buyer_org_id: int) -> int:
     """The buyer's wallet in cents (the market shows it and checks it before a purchase)."""
     return ledger.balance_of("buyer_wallet", buyer_org_id)
 
 
-def wallet(buyer_org_id: int) -> dict:
-    setting = db.session.get(AutoRecharge, buyer_org_id)
+def get_wallet(buyer_org_id: int) -> dict:
+    setting = get_auto_recharge(buyer_org_id)
     return {
-        "balance_cents": wallet_balance(buyer_org_id),
+        "balance_cents": get_wallet_balance(buyer_org_id),
         "currency": "usd",
         "auto_recharge": {
             "enabled": bool(setting and setting.is_enabled),
@@ -49,7 +51,21 @@ def wallet(buyer_org_id: int) -> dict:
     }
 
 
-def earnings(seller_org_id: int) -> dict:
+def get_refundable_cents(buyer_org_id: int) -> int:
+    """What may go back to cards: the wallet, and never more than the top-ups paid in."""
+    paid_in = db.session.scalar(
+        select(func.coalesce(func.sum(TopUp.amount_cents - TopUp.refunded_cents), 0)).where(
+            TopUp.organization_id == buyer_org_id, TopUp.status == "succeeded"
+        )
+    )
+    return max(0, min(int(paid_in), ledger.balance_of("buyer_wallet", buyer_org_id)))
+
+
+def get_auto_recharge(buyer_org_id: int) -> AutoRecharge | None:
+    return db.session.get(AutoRecharge, buyer_org_id)
+
+
+def get_earnings(seller_org_id: int) -> dict:
     """Pending (inside the return window), available (free to pay out), requested (promised to
     payouts not yet paid) and paid out, in cents."""
     available = ledger.find_account("seller_available", seller_org_id)
@@ -65,7 +81,7 @@ def earnings(seller_org_id: int) -> dict:
     }
 
 
-def platform_totals() -> dict:
+def get_platform_totals() -> dict:
     return {
         "platform_revenue_cents": ledger.balance_of("platform_revenue"),
         "received_by_card_cents": -ledger.balance_of("stripe_clearing"),
@@ -132,6 +148,32 @@ def list_payment_methods(buyer_org_id: int):
     )
 
 
+def get_payment_method_for(*, buyer_org_id: int, payment_method_id: str) -> PaymentMethod:
+    """One of the organisation's own cards; 404 for an unknown id or another's card."""
+    row = db.session.scalar(
+        select(PaymentMethod).where(
+            PaymentMethod.stripe_payment_method_id == payment_method_id,
+            PaymentMethod.organization_id == buyer_org_id,
+        )
+    )
+    if row is None:
+        raise NotFound("No such card.")
+    return row
+
+
+def get_default_payment_method(buyer_org_id: int) -> PaymentMethod | None:
+    return db.session.scalar(
+        select(PaymentMethod).where(
+            PaymentMethod.organization_id == buyer_org_id, PaymentMethod.is_default.is_(True)
+        )
+    )
+
+
+def get_stripe_customer_id(buyer_org_id: int) -> str | None:
+    row = db.session.get(StripeCustomer, buyer_org_id)
+    return row.stripe_customer_id if row else None
+
+
 def list_top_ups(buyer_org_id: int, *, status: str | None = None):
     stmt = select(TopUp).where(TopUp.organization_id == buyer_org_id)
     if status:
@@ -144,6 +186,14 @@ def get_top_up_for(*, buyer_org_id: int, top_up_id: int) -> TopUp:
     if top_up is None or top_up.organization_id != buyer_org_id:
         raise NotFound("No such top-up.")
     return top_up
+
+
+def get_top_up_by_key(buyer_org_id: int, idempotency_key: str) -> TopUp | None:
+    return db.session.scalar(
+        select(TopUp).where(
+            TopUp.organization_id == buyer_org_id, TopUp.idempotency_key == idempotency_key
+        )
+    )
 
 
 def list_refunds(buyer_org_id: int):
@@ -166,6 +216,33 @@ def list_payouts(*, seller_org_id: int | None = None, status: str | None = None)
     return stmt
 
 
+def list_payouts_with_seller_names(status: str):
+    """(payout, seller organisation name) rows of one status for the admin: the requested
+    ones oldest first (the queue), the paid ones newest first."""
+    order = (Payout.id,) if status == "requested" else (Payout.paid_at.desc(), Payout.id.desc())
+    return (
+        select(Payout, Organization.name)
+        .join(Organization, Organization.id == Payout.organization_id)
+        .where(Payout.status == status)
+        .order_by(*order)
+    )
+
+
+def count_payouts(*, status: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Payout).where(Payout.status == status)
+    )
+
+
+def get_refund_by_key(buyer_org_id: int, idempotency_key: str) -> WalletRefund | None:
+    return db.session.scalar(
+        select(WalletRefund).where(
+            WalletRefund.organization_id == buyer_org_id,
+            WalletRefund.idempotency_key == idempotency_key,
+        )
+    )
+
+
 def get_payout_for(*, seller_org_id: int, payout_id: int) -> Payout:
     payout = db.session.get(Payout, payout_id)
     if payout is None or payout.organization_id != seller_org_id:
@@ -173,15 +250,30 @@ def get_payout_for(*, seller_org_id: int, payout_id: int) -> Payout:
     return payout
 
 
-def payout_details(seller_org_id: int) -> PayoutDetails | None:
+def get_payout_details(seller_org_id: int) -> PayoutDetails | None:
     return db.session.get(PayoutDetails, seller_org_id)
+
+
+def get_payout_by_key(seller_org_id: int, idempotency_key: str) -> Payout | None:
+    return db.session.scalar(
+        select(Payout).where(
+            Payout.organization_id == seller_org_id, Payout.idempotency_key == idempotency_key
+        )
+    )
+
+
+def get_sale(sale_id: int) -> Sale:
+    sale = db.session.get(Sale, sale_id)
+    if sale is None:
+        raise NotFound("No such sale.")
+    return sale
 
 
 def get_sale_by_key(idempotency_key: str) -> Sale | None:
     return db.session.scalar(select(Sale).where(Sale.idempotency_key == idempotency_key))
 
 
-def receipts(buyer_org_id: int):
+def list_receipts(buyer_org_id: int):
     """Succeeded top-ups and refunds of one buyer, oldest first, for the receipts CSV."""
     top_ups = db.session.scalars(
         select(TopUp)
@@ -217,3 +309,31 @@ def receipts(buyer_org_id: int):
             "",
             " ".join(p.stripe_refund_id or "" for p in r.parts if p.status == "succeeded"),
         )
+
+
+# --- what the pages show: short lists, loaded ----------------------------------------------------
+
+
+def get_cards(buyer_org_id: int) -> list[PaymentMethod]:
+    """The organisation's cards, the default first."""
+    return list(db.session.scalars(list_payment_methods(buyer_org_id)))
+
+
+def get_recent_top_ups(buyer_org_id: int, *, limit: int) -> list[TopUp]:
+    stmt = list_top_ups(buyer_org_id).order_by(TopUp.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_recent_refunds(buyer_org_id: int, *, limit: int) -> list[WalletRefund]:
+    stmt = list_refunds(buyer_org_id).order_by(WalletRefund.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_recent_payouts(seller_org_id: int, *, limit: int) -> list[Payout]:
+    stmt = list_payouts(seller_org_id=seller_org_id).order_by(Payout.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_payouts_with_seller_names(status: str, *, limit: int | None = None) -> list[tuple]:
+    """``list_payouts_with_seller_names`` loaded: (payout, seller name) pairs."""
+    return list(db.session.execute(list_payouts_with_seller_names(status).limit(limit)))

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from app.db import transaction, utcnow
 from app.extensions import db
-from billing import services
 from billing import stripe_gateway as gateway
 from billing.models import RefundPart, TopUp, WalletRefund
+from billing.refunds import fail_refund_part, settle_refund_part
+from billing.top_ups import apply_payment_intent, settle_top_up_failed
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def reconcile(
     by_top_up_id: dict[int, gateway.PaymentIntentResult] = {}
     for pi in intents.values():
         raw = str(pi.metadata.get("leadex_top_up_id"))
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             by_top_up_id.setdefault(int(raw), pi)
     session = db.session
     top_ups = session.scalars(select(TopUp).order_by(TopUp.id)).all()
@@ -117,13 +118,13 @@ def reconcile(
             difference = Difference("pending_here", label, ours, theirs)
             if fix:
                 with transaction():
-                    difference.fixed = services.apply_payment_intent(top_up.id, pi)
+                    difference.fixed = apply_payment_intent(top_up.id, pi)
             result.differences.append(difference)
         elif top_up.status == "failed" and pi.status == "succeeded":
             difference = Difference("failed_here_paid_at_stripe", label, ours, theirs)
             if fix:
                 with transaction():
-                    difference.fixed = services.apply_payment_intent(top_up.id, pi)
+                    difference.fixed = apply_payment_intent(top_up.id, pi)
             result.differences.append(difference)
         elif top_up.status == "succeeded" and pi.status != "succeeded":
             result.differences.append(Difference("not_paid_at_stripe", label, ours, theirs))
@@ -161,7 +162,7 @@ def _missing_at_stripe(result, top_up: TopUp, label, ours, *, fix, now, grace) -
     difference = Difference("missing_at_stripe", label, ours, "no such payment")
     if fix and top_up.status == "pending":
         with transaction():
-            if services.settle_top_up_failed(
+            if settle_top_up_failed(
                 top_up.id,
                 code="not_found_at_stripe",
                 message="The payment never reached the provider.",
@@ -238,10 +239,10 @@ def _reconcile_refunds(
         if fix:
             with transaction():
                 if refund is not None:
-                    services.settle_refund_part(part.id, stripe_refund_id=refund["id"])
+                    settle_refund_part(part.id, stripe_refund_id=refund["id"])
                     difference.fixed = "succeeded"
                 else:
-                    services.fail_refund_part(part.id, message="Never reached the provider.")
+                    fail_refund_part(part.id, message="Never reached the provider.")
                     difference.fixed = "failed, credited back"
         result.differences.append(difference)
     for refund_id, refund in stripe_refunds.items():

@@ -6,6 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import PageArgs
+from app.fields import Id
+from billing.amounts import MAX_AMOUNT_CENTS, MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 from billing.models import (
     ACCOUNT_KINDS,
     PAYOUT_STATUSES,
@@ -13,7 +15,6 @@ from billing.models import (
     TRANSACTION_KINDS,
 )
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
-from billing.services import MAX_AMOUNT_CENTS, MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 
 
 def cents(low: int, high: int, **kwargs) -> fields.Integer:
@@ -64,7 +65,7 @@ class MarkPaidArgs(ma.Schema):
 class LedgerArgs(PageArgs):
     account = fields.String(load_default=None, validate=validate.OneOf(ACCOUNT_KINDS))
     kind = fields.String(load_default=None, validate=validate.OneOf(TRANSACTION_KINDS))
-    organization_id = fields.Integer(load_default=None, strict=False)
+    organization_id = Id(load_default=None)
 
 
 class TopUpListArgs(PageArgs):
@@ -157,7 +158,7 @@ class AdminPayoutSchema(PayoutSchema):
 
 class PayoutDetailsSchema(ma.Schema):
     bank_details = fields.String(attribute="details")
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)
 
 
 class LedgerEntrySchema(ma.Schema):

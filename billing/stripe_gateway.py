@@ -11,18 +11,26 @@ Failures come out as four exceptions:
 - ``ProviderUnreachable``: the connection was never made, so Stripe certainly did nothing;
 - ``ProviderTimeout``: the request may have reached Stripe and the outcome is unknown;
 - ``ProviderRejected``: Stripe answered with another error (bad request, missing object...).
+
+Stripe's objects become ours in billing/stripe_objects.py, strictly (``MalformedObject``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import requests  # the SDK's own HTTP client; the local-server helper below calls it bare
 import stripe
 from flask import current_app
+
+from billing.stripe_objects import (
+    PaymentIntentResult,
+    card_from_dict,
+    payment_intent_from_dict,
+    refund_from_dict,
+)
 
 logger = logging.getLogger(__name__)
 # The SDK logs every request at INFO; our own log lines say what matters.
@@ -74,25 +82,13 @@ class ProviderRejected(GatewayError):
     pass
 
 
-class InvalidSignature(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class PaymentIntentResult:
-    id: str
-    status: str
-    amount_cents: int
-    currency: str
-    charge_id: str | None
-    metadata: dict
-    failure_code: str | None = None
-    failure_message: str | None = None
+class SignatureNotVerified(Exception):
+    """A webhook body whose ``Stripe-Signature`` does not verify with our secret."""
 
 
 def _timeout() -> tuple[float, float]:
-    """``STRIPE_TIMEOUT`` from the app config or the environment ("5,30": connect, answer)."""
-    value = current_app.config.get("STRIPE_TIMEOUT") or os.environ.get("STRIPE_TIMEOUT")
+    """``STRIPE_TIMEOUT`` from the app config ("5,30": seconds to connect, to get the answer)."""
+    value = current_app.config.get("STRIPE_TIMEOUT")
     if not value:
         return DEFAULT_TIMEOUT
     if isinstance(value, str):
@@ -162,46 +158,6 @@ def _options(idempotency_key: str | None) -> dict:
     return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
 
-def _charge_id(latest_charge) -> str | None:
-    # The local server embeds the Charge (old API shape); Stripe today gives its id.
-    if latest_charge is None:
-        return None
-    if isinstance(latest_charge, str):
-        return latest_charge
-    return latest_charge.get("id") if isinstance(latest_charge, dict) else latest_charge.id
-
-
-def _pi_result(pi: dict) -> PaymentIntentResult:
-    error = pi.get("last_payment_error") or {}
-    return PaymentIntentResult(
-        id=pi["id"],
-        status=pi["status"],
-        amount_cents=int(pi["amount"]),
-        currency=pi.get("currency") or "usd",
-        charge_id=_charge_id(pi.get("latest_charge")),
-        metadata=dict(pi.get("metadata") or {}),
-        failure_code=error.get("code"),
-        failure_message=error.get("message"),
-    )
-
-
-def payment_intent_from_dict(pi: dict) -> PaymentIntentResult:
-    """A PaymentIntent as a webhook event carries it."""
-    return _pi_result(pi)
-
-
-def _card(pm: dict) -> dict:
-    card = pm.get("card") or {}
-    return {
-        "id": pm["id"],
-        "brand": card.get("brand") or pm.get("type") or "card",
-        "last4": card.get("last4") or "",
-        "exp_month": card.get("exp_month"),
-        "exp_year": card.get("exp_year"),
-        "customer": pm.get("customer"),
-    }
-
-
 # --- customers and cards -------------------------------------------------------------------
 
 
@@ -216,7 +172,7 @@ def create_customer(*, organization_id: int, name: str) -> str:
 
 def attach_payment_method(*, payment_method: str, customer: str) -> dict:
     pm = _call(_client().v1.payment_methods.attach, payment_method, params={"customer": customer})
-    return _card(pm.to_dict())
+    return card_from_dict(pm.to_dict())
 
 
 def set_default_payment_method(*, customer: str, payment_method: str) -> None:
@@ -273,7 +229,7 @@ def create_payment_intent(
         raise error from exc
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
-    return _pi_result(pi.to_dict())
+    return payment_intent_from_dict(pi.to_dict())
 
 
 def _payment_intent_of_charge(charge_id: str) -> str | None:
@@ -286,13 +242,15 @@ def _payment_intent_of_charge(charge_id: str) -> str | None:
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentResult:
-    return _pi_result(_call(_client().v1.payment_intents.retrieve, payment_intent_id).to_dict())
+    return payment_intent_from_dict(
+        _call(_client().v1.payment_intents.retrieve, payment_intent_id).to_dict()
+    )
 
 
 def list_payment_intents() -> Iterator[PaymentIntentResult]:
     page = _call(_client().v1.payment_intents.list, params={"limit": 100})
     for pi in _pages(page):
-        yield _pi_result(pi)
+        yield payment_intent_from_dict(pi)
 
 
 def create_refund(
@@ -309,28 +267,13 @@ def create_refund(
         },
         options=_options(idempotency_key),
     )
-    return _refund(refund.to_dict())
-
-
-def _refund(refund: dict) -> dict:
-    return {
-        "id": refund["id"],
-        "amount_cents": int(refund["amount"]),
-        "status": refund.get("status"),
-        "payment_intent": refund.get("payment_intent"),
-        "charge": _charge_id(refund.get("charge")),
-        "metadata": dict(refund.get("metadata") or {}),
-    }
-
-
-def refund_from_dict(refund: dict) -> dict:
-    return _refund(refund)
+    return refund_from_dict(refund.to_dict())
 
 
 def list_refunds() -> Iterator[dict]:
     page = _call(_client().v1.refunds.list, params={"limit": 100})
     for refund in _pages(page):
-        yield _refund(refund)
+        yield refund_from_dict(refund)
 
 
 def retrieve_charge_payment_intent(charge_id: str) -> str | None:
@@ -362,14 +305,14 @@ def parse_event(payload: bytes, signature: str | None) -> dict:
     """Verify the ``Stripe-Signature`` header with the configured secret; the event as a dict."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET") or ""
     if not secret or not signature:
-        raise InvalidSignature("missing signature or secret")
+        raise SignatureNotVerified("missing signature or secret")
     try:
         stripe.Webhook.construct_event(payload, signature, secret)
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as exc:
-        raise InvalidSignature(str(exc)) from exc
+        raise SignatureNotVerified(str(exc)) from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-        raise InvalidSignature("not an event")
+        raise SignatureNotVerified("not an event")
     return event
 
 
@@ -379,8 +322,6 @@ def register_local_webhook(*, url: str, name: str = "leadex") -> str:
     Only the local server (localstripe) has this route; on real Stripe the endpoint is set up
     in the dashboard. Returns the server it registered with.
     """
-    import requests  # the SDK's own HTTP client; only this local-server helper needs it bare
-
     base = current_app.config.get("STRIPE_API_BASE")
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not base:

@@ -1,7 +1,9 @@
 """Web pages of billing: the buyer's billing page, the seller's earnings, the admin's money page.
 
-Form posts call one service each and come back to the page with a message; the errors a person
-can act on (a declined card, an amount too high) are shown there instead of an error page.
+Form posts call one service each and come back to the page with a message. The errors a person
+can act on (a declined card, an amount too high) are shown on the form by ``app.web.forms``:
+money forms draw their page again with the amount as typed; the per-row admin form and card
+removal, with nothing typed worth keeping, go back to their page.
 """
 
 from __future__ import annotations
@@ -20,17 +22,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.api import paginate
 from app.auth.decorators import admin_only, buyer_only, seller_only
-from app.auth.models import Organization
 from app.csvutil import csv_response
-from app.errors import AppError, Invalid
 from app.extensions import db
 from app.money import dollars, to_cents
-from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from app.web.forms import flash_field_errors, form_post, redirect_to
+from app.web.registry import register_card, register_nav
 from billing import queries, services
+from billing.errors import JsonObjectExpected
 from billing.forms import (
     AutoRechargeForm,
     MarkPaidForm,
@@ -40,7 +41,7 @@ from billing.forms import (
     RefundForm,
     TopUpForm,
 )
-from billing.models import LedgerEntry, Payout, TopUp, WalletRefund
+from billing.models import LedgerEntry
 from billing.reconcile import reconcile
 from billing.stripe_gateway import GatewayError
 
@@ -54,6 +55,16 @@ bp = Blueprint(
 
 PAGE_SIZE = 25
 RECENT_TOP_UPS = 10
+RECENT_REFUNDS = 5
+RECENT_PAYOUTS = 20
+
+# The services name amounts in cents; the forms take them in dollars.
+AMOUNT_FIELDS = {"amount_cents": "amount", "threshold_cents": "threshold"}
+# A money form sent again with another amount (the back button, then a changed value).
+MONEY_FORM_MESSAGES = {
+    "idempotency_key_reused": "That form was already sent with another amount; "
+    "check the amount and send it again.",
+}
 
 
 def _entries(organization_id: int | None) -> dict:
@@ -68,13 +79,6 @@ def _entries(organization_id: int | None) -> dict:
     return page
 
 
-def _flash_form_errors(form) -> None:
-    for field, errors in form.errors.items():
-        label = getattr(form, field).label.text if hasattr(form, field) else field
-        for error in errors:
-            flash(f"{label}: {error}", "error")
-
-
 def _stripe_js_url() -> str:
     base = current_app.config.get("STRIPE_API_BASE")
     # The local Stripe server serves a stand-in for Stripe.js, so the page works offline.
@@ -84,41 +88,45 @@ def _stripe_js_url() -> str:
 # --- the buyer's billing page ----------------------------------------------------------------
 
 
-@bp.get("/billing")
-@buyer_only
-def buyer_billing():
+def _buyer_page(*, top_up_form=None, auto_form=None, refund_form=None):
+    """The billing page; a form that was posted and refused is drawn as it was sent.
+
+    The others are drawn fresh (``formdata=None``): they must not pick up the posted fields.
+    """
     org = current_user.organization_id
-    wallet = queries.wallet(org)
-    setting = services.get_auto_recharge(org)
-    auto_form = AutoRechargeForm(
-        data={
-            "enabled": wallet["auto_recharge"]["enabled"],
-            "threshold": Decimal(setting.threshold_cents if setting else 2_000) / 100,
-            "amount": Decimal(setting.amount_cents if setting else 10_000) / 100,
-        }
-    )
-    cards = db.session.scalars(queries.list_payment_methods(org)).all()
-    top_ups = db.session.scalars(
-        queries.list_top_ups(org).order_by(TopUp.id.desc()).limit(RECENT_TOP_UPS)
-    ).all()
-    refunds = db.session.scalars(
-        queries.list_refunds(org).order_by(WalletRefund.id.desc()).limit(5)
-    ).all()
+    wallet = queries.get_wallet(org)
+    if auto_form is None:
+        setting = queries.get_auto_recharge(org)
+        auto_form = AutoRechargeForm(
+            formdata=None,
+            data={
+                "enabled": wallet["auto_recharge"]["enabled"],
+                "threshold": Decimal(setting.threshold_cents if setting else 2_000) / 100,
+                "amount": Decimal(setting.amount_cents if setting else 10_000) / 100,
+            },
+        )
+    cards = queries.get_cards(org)
     return render_template(
         "billing/buyer.html",
         wallet=wallet,
         cards=cards,
         default_card=next((c for c in cards if c.is_default), None),
-        top_ups=top_ups,
-        refunds=refunds,
-        refundable=services.refundable_cents(org),
+        top_ups=queries.get_recent_top_ups(org, limit=RECENT_TOP_UPS),
+        refunds=queries.get_recent_refunds(org, limit=RECENT_REFUNDS),
+        refundable=queries.get_refundable_cents(org),
         entries=_entries(org),
-        top_up_form=TopUpForm(),
+        top_up_form=top_up_form if top_up_form is not None else TopUpForm(formdata=None),
         auto_form=auto_form,
-        refund_form=RefundForm(),
+        refund_form=refund_form if refund_form is not None else RefundForm(formdata=None),
         stripe_js_url=_stripe_js_url(),
         publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY") or "",
     )
+
+
+@bp.get("/billing")
+@buyer_only
+def buyer_billing():
+    return _buyer_page()
 
 
 @bp.post("/billing/cards/setup")
@@ -134,7 +142,9 @@ def card_setup():
 def add_card():
     """Attach the card confirmed by Stripe.js: the local Stripe server's SetupIntent does not
     attach it, so we do, for both servers alike (JSON)."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise JsonObjectExpected('Send a JSON object such as {"payment_method": "pm_..."}.')
     card = services.add_payment_method(
         buyer_org_id=current_user.organization_id,
         payment_method=body.get("payment_method"),
@@ -155,37 +165,34 @@ def add_card():
 
 @bp.post("/billing/cards/<payment_method_id>/remove")
 @buyer_only
+@form_post(None, page=redirect_to(".buyer_billing"))
 def remove_card(payment_method_id):
-    try:
-        services.remove_payment_method(
-            buyer_org_id=current_user.organization_id,
-            payment_method_id=payment_method_id,
-            actor=current_user,
-        )
-        flash("Card removed.", "success")
-    except AppError as exc:
-        if exc.status_code == 404:
-            abort(404)
-        flash(exc.message, "error")
+    services.remove_payment_method(
+        buyer_org_id=current_user.organization_id,
+        payment_method_id=payment_method_id,
+        actor=current_user,
+    )
+    flash("Card removed.", "success")
     return redirect(url_for(".buyer_billing"))
 
 
 @bp.post("/billing/top-up")
 @buyer_only
-def top_up():
-    form = TopUpForm()
+@form_post(
+    TopUpForm,
+    page=lambda form: _buyer_page(top_up_form=form),
+    fields=AMOUNT_FIELDS,
+    messages=MONEY_FORM_MESSAGES,
+)
+def top_up(form):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
         return redirect(url_for(".buyer_billing"))
-    try:
-        result = services.create_top_up(
-            buyer_org_id=current_user.organization_id,
-            amount_cents=to_cents(form.amount.data),
-            idempotency_key=f"web:{form.request_id.data}",
-        )
-    except AppError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".buyer_billing"))
+    result = services.create_top_up(
+        buyer_org_id=current_user.organization_id,
+        amount_cents=to_cents(form.amount.data),
+        idempotency_key=f"web:{form.request_id.data}",
+    )
     if result.status == "succeeded":
         flash(f"{dollars(result.amount_cents)} added to your wallet.", "success")
     else:
@@ -195,41 +202,39 @@ def top_up():
 
 @bp.post("/billing/auto-recharge")
 @buyer_only
-def auto_recharge():
-    form = AutoRechargeForm()
+@form_post(AutoRechargeForm, page=lambda form: _buyer_page(auto_form=form), fields=AMOUNT_FIELDS)
+def auto_recharge(form):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
         return redirect(url_for(".buyer_billing"))
-    try:
-        services.set_auto_recharge(
-            buyer_org_id=current_user.organization_id,
-            is_enabled=form.enabled.data,
-            threshold_cents=to_cents(form.threshold.data),
-            amount_cents=to_cents(form.amount.data),
-            actor=current_user,
-        )
-        flash("Auto-recharge " + ("is on." if form.enabled.data else "is off."), "success")
-    except AppError as exc:
-        flash(exc.message, "error")
+    services.set_auto_recharge(
+        buyer_org_id=current_user.organization_id,
+        is_enabled=form.enabled.data,
+        threshold_cents=to_cents(form.threshold.data),
+        amount_cents=to_cents(form.amount.data),
+        actor=current_user,
+    )
+    flash("Auto-recharge " + ("is on." if form.enabled.data else "is off."), "success")
     return redirect(url_for(".buyer_billing"))
 
 
 @bp.post("/billing/refund")
 @buyer_only
-def refund():
-    form = RefundForm()
+@form_post(
+    RefundForm,
+    page=lambda form: _buyer_page(refund_form=form),
+    fields=AMOUNT_FIELDS,
+    messages=MONEY_FORM_MESSAGES,
+)
+def refund(form):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
         return redirect(url_for(".buyer_billing"))
-    try:
-        result = services.refund_wallet(
-            buyer_org_id=current_user.organization_id,
-            amount_cents=to_cents(form.amount.data),
-            idempotency_key=f"web:{form.request_id.data}",
-        )
-    except AppError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".buyer_billing"))
+    result = services.refund_wallet(
+        buyer_org_id=current_user.organization_id,
+        amount_cents=to_cents(form.amount.data),
+        idempotency_key=f"web:{form.request_id.data}",
+    )
     messages = {
         "succeeded": ("success", "is on its way back to your card."),
         "pending": ("info", "is being refunded to your card."),
@@ -246,7 +251,7 @@ def refund():
 def receipts():
     return csv_response(
         ["date", "kind", "number", "amount", "currency", "card", "stripe_reference"],
-        queries.receipts(current_user.organization_id),
+        queries.list_receipts(current_user.organization_id),
         "leadex-receipts.csv",
     )
 
@@ -254,31 +259,37 @@ def receipts():
 # --- the seller's earnings page --------------------------------------------------------------
 
 
-@bp.get("/billing/earnings")
-@seller_only
-def earnings():
+def _earnings_page(*, details_form=None, payout_form=None):
+    """The earnings page; a refused form is drawn as it was sent, the other one fresh."""
     org = current_user.organization_id
-    details = queries.payout_details(org)
-    payouts = db.session.scalars(
-        queries.list_payouts(seller_org_id=org).order_by(Payout.id.desc()).limit(20)
-    ).all()
+    details = queries.get_payout_details(org)
+    if details_form is None:
+        details_form = PayoutDetailsForm(
+            formdata=None, data={"bank_details": details.details if details else ""}
+        )
     return render_template(
         "billing/earnings.html",
-        earnings=queries.earnings(org),
+        earnings=queries.get_earnings(org),
         details=details,
-        details_form=PayoutDetailsForm(data={"bank_details": details.details if details else ""}),
-        payout_form=PayoutForm(),
-        payouts=payouts,
+        details_form=details_form,
+        payout_form=payout_form if payout_form is not None else PayoutForm(formdata=None),
+        payouts=queries.get_recent_payouts(org, limit=RECENT_PAYOUTS),
         entries=_entries(org),
     )
 
 
+@bp.get("/billing/earnings")
+@seller_only
+def earnings():
+    return _earnings_page()
+
+
 @bp.post("/billing/payout-details")
 @seller_only
-def payout_details():
-    form = PayoutDetailsForm()
+@form_post(PayoutDetailsForm, page=lambda form: _earnings_page(details_form=form))
+def payout_details(form):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
     else:
         services.save_payout_details(
             seller_org_id=current_user.organization_id,
@@ -291,21 +302,22 @@ def payout_details():
 
 @bp.post("/billing/payouts")
 @seller_only
-def request_payout():
-    form = PayoutForm()
+@form_post(
+    PayoutForm,
+    page=lambda form: _earnings_page(payout_form=form),
+    fields=AMOUNT_FIELDS,
+    messages=MONEY_FORM_MESSAGES,
+)
+def request_payout(form):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
         return redirect(url_for(".earnings"))
-    try:
-        payout = services.request_payout(
-            seller_org_id=current_user.organization_id,
-            amount_cents=to_cents(form.amount.data) if form.amount.data is not None else None,
-            idempotency_key=f"web:{form.request_id.data}",
-            actor=current_user,
-        )
-    except Invalid as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".earnings"))
+    payout = services.request_payout(
+        seller_org_id=current_user.organization_id,
+        amount_cents=to_cents(form.amount.data) if form.amount.data is not None else None,
+        idempotency_key=f"web:{form.request_id.data}",
+        actor=current_user,
+    )
     flash(f"Payout of {dollars(payout.amount_cents)} requested.", "success")
     return redirect(url_for(".earnings"))
 
@@ -314,24 +326,11 @@ def request_payout():
 
 
 def _money_page(reconcile_result=None, reconcile_error=None, status=200):
-    requested = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "requested")
-        .order_by(Payout.id)
-    ).all()
-    paid = db.session.execute(
-        select(Payout, Organization.name)
-        .join(Organization, Organization.id == Payout.organization_id)
-        .where(Payout.status == "paid")
-        .order_by(Payout.paid_at.desc(), Payout.id.desc())
-        .limit(10)
-    ).all()
     return render_template(
         "billing/admin_money.html",
-        totals=queries.platform_totals(),
-        requested=requested,
-        paid=paid,
+        totals=queries.get_platform_totals(),
+        requested=queries.get_payouts_with_seller_names("requested"),
+        paid=queries.get_payouts_with_seller_names("paid", limit=10),
         mark_paid_form=MarkPaidForm(),
         reconcile_form=ReconcileForm(),
         reconcile_result=reconcile_result,
@@ -347,20 +346,15 @@ def admin_money():
 
 @bp.post("/admin/payouts/<int:payout_id>/paid")
 @admin_only
-def admin_mark_paid(payout_id):
-    form = MarkPaidForm()
+@form_post(MarkPaidForm, page=redirect_to(".admin_money"))
+def admin_mark_paid(form, payout_id):
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_field_errors(form)
         return redirect(url_for(".admin_money"))
-    try:
-        payout = services.mark_payout_paid(
-            payout_id=payout_id, reference=form.reference.data, actor=current_user
-        )
-        flash(f"Payout {payout.id} of {dollars(payout.amount_cents)} marked paid.", "success")
-    except AppError as exc:
-        if exc.status_code == 404:
-            abort(404)
-        flash(exc.message, "error")
+    payout = services.mark_payout_paid(
+        payout_id=payout_id, reference=form.reference.data, actor=current_user
+    )
+    flash(f"Payout {payout.id} of {dollars(payout.amount_cents)} marked paid.", "success")
     return redirect(url_for(".admin_money"))
 
 
@@ -373,6 +367,7 @@ def admin_reconcile():
     try:
         result = reconcile(fix=form.fix.data)
     except GatewayError as exc:
+        # Not an AppError: reconcile reports Stripe's silence in its own section of the page.
         return _money_page(reconcile_error=exc.message)
     return _money_page(reconcile_result=result)
 
@@ -381,7 +376,7 @@ def admin_reconcile():
 
 
 def _buyer_card(user):
-    wallet = queries.wallet(user.organization_id)
+    wallet = queries.get_wallet(user.organization_id)
     body = f"Balance {dollars(wallet['balance_cents'])}"
     if wallet["auto_recharge"]["enabled"]:
         body += " · auto-recharge on"
@@ -391,7 +386,7 @@ def _buyer_card(user):
 
 
 def _seller_card(user):
-    figures = queries.earnings(user.organization_id)
+    figures = queries.get_earnings(user.organization_id)
     return (
         "Earnings",
         f"{dollars(figures['available_cents'])} available · "
@@ -401,10 +396,8 @@ def _seller_card(user):
 
 
 def _admin_card(user):
-    totals = queries.platform_totals()
-    waiting = db.session.scalar(
-        select(db.func.count()).select_from(Payout).where(Payout.status == "requested")
-    )
+    totals = queries.get_platform_totals()
+    waiting = queries.count_payouts(status="requested")
     return (
         "Money",
         f"Platform revenue {dollars(totals['platform_revenue_cents'])} · "
@@ -413,14 +406,10 @@ def _admin_card(user):
     )
 
 
-def register_navigation() -> None:
-    for role, link in (
-        ("buyer", ("Billing", "billing.buyer_billing")),
-        ("seller", ("Earnings", "billing.earnings")),
-        ("admin", ("Money", "billing.admin_money")),
-    ):
-        if link not in NAV_LINKS[role]:
-            NAV_LINKS[role].append(link)
-    for role, card in (("buyer", _buyer_card), ("seller", _seller_card), ("admin", _admin_card)):
-        if card not in DASHBOARD_CARDS[role]:
-            DASHBOARD_CARDS[role].append(card)
+def register_navigation(app) -> None:
+    register_nav(app, "buyer", "Billing", "billing.buyer_billing")
+    register_nav(app, "seller", "Earnings", "billing.earnings")
+    register_nav(app, "admin", "Money", "billing.admin_money")
+    register_card(app, "buyer", _buyer_card)
+    register_card(app, "seller", _seller_card)
+    register_card(app, "admin", _admin_card)

@@ -16,15 +16,29 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import transaction
 from app.extensions import db
-from billing import services
-from billing import stripe_gateway as gateway
+from billing.errors import WebhookEventMalformed
 from billing.models import RefundPart, StripeEvent, TopUp
+from billing.refunds import record_external_refund, settle_refund_part
+from billing.stripe_objects import (
+    MalformedObject,
+    PaymentIntentResult,
+    charge_from_dict,
+    payment_intent_from_dict,
+)
+from billing.top_ups import apply_payment_intent, settle_top_up_failed
 
 logger = logging.getLogger(__name__)
 
+# Our row ids are INTEGER columns: an id in metadata beyond this cannot be ours.
+MAX_ROW_ID = 2**31 - 1
+
 
 def process_event(event: dict) -> str:
-    """Store and handle one verified event; its outcome ("duplicate" when seen before)."""
+    """Store and handle one verified event; its outcome ("duplicate" when seen before).
+
+    A signed event whose object is malformed is refused whole (400, logged): nothing is
+    stored, so nothing of it is half applied, and Stripe's retries are refused the same way.
+    """
     event_id = event["id"][:255]
     event_type = str(event.get("type") or "")[:100]
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
@@ -52,56 +66,68 @@ def process_event(event: dict) -> str:
         if db.session.get(StripeEvent, event_id) is not None:
             return "duplicate"
         raise
+    except MalformedObject as exc:
+        logger.warning("stripe event %s (%s) is malformed: %s", event_id, event_type, exc)
+        raise WebhookEventMalformed(details={"reason": str(exc)}) from exc
     logger.info("stripe event %s (%s): %s", event_id, event_type, outcome)
     return outcome
 
 
-def _top_up_for(pi: dict) -> TopUp | None:
+def _metadata_id(metadata: dict, key: str) -> int | None:
+    """One of our own ids written into Stripe metadata, or None when the key is absent."""
+    raw = metadata.get(key)
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
+        raise MalformedObject(f"{key} is not an id: {raw!r:.40}")
+    value = int(raw)
+    if not 0 < value <= MAX_ROW_ID:
+        raise MalformedObject(f"{key} is out of range: {raw!r:.40}")
+    return value
+
+
+def _top_up_for(pi: PaymentIntentResult) -> TopUp | None:
     session = db.session
-    metadata = pi.get("metadata") or {}
-    raw = str(metadata.get("leadex_top_up_id") or "")
-    org = str(metadata.get("leadex_organization_id") or "")
-    if raw.isdigit():
-        top_up = session.get(TopUp, int(raw))
+    top_up_id = _metadata_id(pi.metadata, "leadex_top_up_id")
+    org = str(pi.metadata.get("leadex_organization_id") or "")
+    if top_up_id is not None:
+        top_up = session.get(TopUp, top_up_id)
         if (
             top_up is not None
-            and top_up.stripe_payment_intent_id in (None, pi.get("id"))
+            and top_up.stripe_payment_intent_id in (None, pi.id)
             and org in ("", str(top_up.organization_id))
         ):
             return top_up
-    if pi.get("id"):
-        return session.scalar(select(TopUp).where(TopUp.stripe_payment_intent_id == pi["id"]))
-    return None
+    return session.scalar(select(TopUp).where(TopUp.stripe_payment_intent_id == pi.id))
 
 
-def _payment_intent_succeeded(pi: dict) -> tuple[str, dict]:
+def _payment_intent_succeeded(obj: dict) -> tuple[str, dict]:
+    pi = payment_intent_from_dict(obj)
     top_up = _top_up_for(pi)
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
-    result = dataclasses.replace(gateway.payment_intent_from_dict(pi), status="succeeded")
-    outcome = services.apply_payment_intent(top_up.id, result)
+    outcome = apply_payment_intent(top_up.id, dataclasses.replace(pi, status="succeeded"))
     return outcome, {"top_up_id": top_up.id}
 
 
-def _payment_intent_failed(pi: dict) -> tuple[str, dict]:
+def _payment_intent_failed(obj: dict) -> tuple[str, dict]:
+    pi = payment_intent_from_dict(obj)
     top_up = _top_up_for(pi)
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
-    result = gateway.payment_intent_from_dict(pi)
-    failed = services.settle_top_up_failed(
+    failed = settle_top_up_failed(
         top_up.id,
-        code=result.failure_code or "payment_failed",
-        message=result.failure_message or "The payment failed.",
-        payment_intent_id=result.id,
+        code=pi.failure_code or "payment_failed",
+        message=pi.failure_message or "The payment failed.",
+        payment_intent_id=pi.id,
     )
     return ("failed" if failed else "unchanged"), {"top_up_id": top_up.id}
 
 
-def _charge_refunded(charge: dict) -> tuple[str, dict]:
+def _charge_refunded(obj: dict) -> tuple[str, dict]:
     session = db.session
-    pi_id = charge.get("payment_intent")
-    if isinstance(pi_id, dict):
-        pi_id = pi_id.get("id")
+    charge = charge_from_dict(obj)
+    pi_id = charge["payment_intent"]
     top_up = (
         session.scalar(select(TopUp).where(TopUp.stripe_payment_intent_id == pi_id))
         if pi_id
@@ -109,14 +135,10 @@ def _charge_refunded(charge: dict) -> tuple[str, dict]:
     )
     if top_up is None:
         return "ignored", {"reason": "not a Leadex top-up"}
-    refunds = charge.get("refunds")
-    if isinstance(refunds, dict):
-        refunds = refunds.get("data")
     recorded = []
-    if isinstance(refunds, list) and refunds:
-        for item in refunds:
-            if isinstance(item, dict) and item.get("id"):
-                recorded.extend(_one_refund(top_up, gateway.refund_from_dict(item)))
+    if charge["refunds"]:
+        for refund in charge["refunds"]:
+            recorded.extend(_one_refund(top_up, refund))
     else:
         # Newer API versions leave the list out: compare the refunded total instead.
         known = session.scalar(
@@ -124,10 +146,10 @@ def _charge_refunded(charge: dict) -> tuple[str, dict]:
                 RefundPart.top_up_id == top_up.id, RefundPart.status != "failed"
             )
         )
-        extra = int(charge.get("amount_refunded") or 0) - int(known)
+        extra = charge["amount_refunded"] - int(known)
         if extra > 0:
-            refund_id = f"{charge.get('id')}#{charge.get('amount_refunded')}"
-            services.record_external_refund(
+            refund_id = f"{charge['id']}#{charge['amount_refunded']}"
+            record_external_refund(
                 top_up=top_up, stripe_refund_id=refund_id[:64], amount_cents=extra
             )
             recorded.append(refund_id)
@@ -138,11 +160,11 @@ def _one_refund(top_up: TopUp, refund: dict) -> list[str]:
     session = db.session
     if session.scalar(select(RefundPart.id).where(RefundPart.stripe_refund_id == refund["id"])):
         return []
-    raw = str(refund["metadata"].get("leadex_refund_part_id") or "")
-    if raw.isdigit():
-        part = session.get(RefundPart, int(raw))
+    part_id = _metadata_id(refund["metadata"], "leadex_refund_part_id")
+    if part_id is not None:
+        part = session.get(RefundPart, part_id)
         if part is not None and part.top_up_id == top_up.id and part.status == "pending":
-            services.settle_refund_part(part.id, stripe_refund_id=refund["id"])
+            settle_refund_part(part.id, stripe_refund_id=refund["id"])
             return [refund["id"]]
         if part is not None and part.status == "failed":
             # We gave this part back to the wallet but Stripe made it after all.
@@ -159,7 +181,7 @@ def _one_refund(top_up: TopUp, refund: dict) -> list[str]:
             )
     if refund.get("status") not in (None, "succeeded", "pending"):
         return []
-    services.record_external_refund(
+    record_external_refund(
         top_up=top_up, stripe_refund_id=refund["id"], amount_cents=refund["amount_cents"]
     )
     return [refund["id"]]

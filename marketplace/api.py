@@ -4,6 +4,7 @@ Each capability's endpoints are in its own api.py (marketplace/intake/api.py: ba
 """
 
 from app.api import api_auth, current_api_user, page_schema
+from app.errors import error_responses
 from app.extensions import db
 from marketplace import verticals
 from marketplace.blueprints import api_blp as blp
@@ -26,6 +27,7 @@ def admin_list_verticals():
 
 
 @blp.post("/admin/verticals")
+@error_responses(409)  # the slug is taken
 @api_auth("admin")
 @blp.arguments(VerticalArgs)
 @blp.response(201, VerticalSchema)

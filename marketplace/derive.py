@@ -1,4 +1,5 @@
-"""What the platform derives from a lead's values: qualification and score as Lead columns.
+"""What the platform derives from a lead's values: qualification, score and the postal search
+key as Lead columns.
 
 One mapping for intake (a new lead) and for a re-score (a person's BANT replacing the seller's),
 so a new score column is added in one place. Pure: it runs in intake's worker processes.
@@ -31,4 +32,12 @@ def derive(values: dict, bant_override: dict | None = None) -> dict:
         "score": score,
         "score_breakdown": breakdown,
         "temperature": temperature(score),
+        "postal_key": postal_key(values.get("postal_code")),
     }
+
+
+def postal_key(code: str | None) -> str | None:
+    """The postal code upper-case without spaces: the market's postal_prefix filter matches it."""
+    if not code:
+        return None
+    return "".join(str(code).split()).upper() or None

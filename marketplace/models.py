@@ -16,15 +16,34 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
-BATCH_STATUSES = ("processing", "held", "spot_check", "listed", "rejected", "failed")
+BATCH_STATUSES = (
+    "processing",
+    "held",
+    "spot_check",
+    "listed",
+    "rejected",
+    "failed",
+    "withdrawn",
+)
 # Leads of these batches exist for everyone else (de-duplication, search once listed).
 VISIBLE_BATCH_STATUSES = ("held", "spot_check", "listed")
 LEAD_STATUSES = ("pending", "listed", "withdrawn", "defective", "rejected")
+
+# The part of the on-sale predicate that does not move with the clock (listings/queries.py has
+# the whole of it): the market's partial indexes cover only these rows.
+_ON_SALE_ROWS = sql_text("status = 'listed' AND NOT is_paused AND sales_count < max_sales")
+
+
+def _on_sale_index(name: str, *columns: str, **options) -> Index:
+    return Index(
+        name, *columns, postgresql_where=_ON_SALE_ROWS, sqlite_where=_ON_SALE_ROWS, **options
+    )
 
 
 class Vertical(db.Model):
@@ -111,6 +130,18 @@ class Lead(db.Model):
         Index("ix_leads_phone", "phone"),
         Index("ix_leads_batch_row", "batch_id", "row_number"),
         Index("ix_leads_market", "status", "listed_at", "id"),
+        # The market's sorts, its vertical filter, and the city and postal filters.
+        _on_sale_index("ix_leads_on_sale_newest", "listed_at", "id"),
+        _on_sale_index("ix_leads_on_sale_score", "score", "id"),
+        _on_sale_index("ix_leads_on_sale_price", "price_cents", "id"),
+        _on_sale_index("ix_leads_on_sale_vertical", "vertical_id", "listed_at", "id"),
+        _on_sale_index("ix_leads_on_sale_city", "city", "country"),
+        # LIKE 'prefix%' uses a b-tree on PostgreSQL only with the pattern operator class.
+        _on_sale_index(
+            "ix_leads_on_sale_postal_key",
+            "postal_key",
+            postgresql_ops={"postal_key": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +157,8 @@ class Lead(db.Model):
     sales_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # captured_at + the vertical's max_lead_age_days, set when listed; update_vertical keeps it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
@@ -142,6 +175,8 @@ class Lead(db.Model):
     city: Mapped[str | None] = mapped_column(String(1000))
     postal_code: Mapped[str | None] = mapped_column(String(32))
     postal_prefix: Mapped[str | None] = mapped_column(String(16))
+    # The postal code upper-case without spaces: what the postal_prefix filter matches.
+    postal_key: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(1000))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consent_text: Mapped[str] = mapped_column(Text)
@@ -179,6 +214,12 @@ class Lead(db.Model):
     temperature: Mapped[str] = mapped_column(String(8))
 
     batch: Mapped[Batch] = relationship(lazy="select")
+    vertical: Mapped[Vertical] = relationship(lazy="select")
+    seller_account: Mapped[SellerAccount | None] = relationship(
+        primaryjoin="foreign(Lead.seller_id) == SellerAccount.organization_id",
+        viewonly=True,
+        lazy="select",
+    )
 
 
 class Suppression(db.Model):

@@ -10,7 +10,10 @@ from datetime import datetime
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 
 from app.extensions import db
+from marketplace.listings.queries import on_sale as on_sale  # re-exported for other packages
+from marketplace.listings.queries import search_leads as search_leads
 from marketplace.models import Batch, Lead, SellerAccount, Suppression
+from marketplace.purchases.models import PurchasedLead
 
 # Batches whose intake has finished: their rows count towards the seller's figures.
 FINISHED_BATCH_STATUSES = ("held", "spot_check", "listed", "rejected", "failed")
@@ -142,17 +145,40 @@ def intake_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int
 
 
 def sales_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, int]:
-    """Per seller: lead sales, each sale of a shared lead counted (the sum of sales_count).
+    """Per seller: lead sales, each sale of a shared lead counted (one bought-lead row each).
 
-    Until purchases exist there is no sale date: the window counts sales of leads listed since
-    then. The purchases issue should replace the window with the purchases' own dates.
+    With ``since``, only sales made since then count.
     """
-    stmt = select(Lead.seller_id, func.sum(Lead.sales_count)).group_by(Lead.seller_id)
+    stmt = select(PurchasedLead.seller_org_id, func.count()).group_by(PurchasedLead.seller_org_id)
     if seller_ids is not None:
-        stmt = stmt.where(Lead.seller_id.in_(list(seller_ids)))
+        stmt = stmt.where(PurchasedLead.seller_org_id.in_(list(seller_ids)))
     if since is not None:
-        stmt = stmt.where(Lead.listed_at >= since)
+        stmt = stmt.where(PurchasedLead.purchased_at >= since)
     return {seller_id: int(sold or 0) for seller_id, sold in db.session.execute(stmt)}
+
+
+def outcome_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:
+    """Per seller: buyer outcomes recorded on its sold leads, and how many were won.
+
+    With ``since``, only outcomes recorded since then count.
+    """
+    stmt = (
+        select(
+            PurchasedLead.seller_org_id,
+            func.count(),
+            func.sum(case((PurchasedLead.outcome == "won", 1), else_=0)),
+        )
+        .where(PurchasedLead.outcome.is_not(None))
+        .group_by(PurchasedLead.seller_org_id)
+    )
+    if seller_ids is not None:
+        stmt = stmt.where(PurchasedLead.seller_org_id.in_(list(seller_ids)))
+    if since is not None:
+        stmt = stmt.where(PurchasedLead.outcome_at >= since)
+    return {
+        seller_id: {"outcomes_won": int(won or 0), "outcomes_recorded": int(recorded or 0)}
+        for seller_id, recorded, won in db.session.execute(stmt)
+    }
 
 
 def week_start(column):

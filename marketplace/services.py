@@ -7,6 +7,10 @@ the market, modules import each other directly and never this facade.
 - Seller standing (marketplace/standing.py): what the spot-check workflow may change. These
   are helpers of the caller's use case: they flush, never commit, and leave auditing to it.
 - Intake (marketplace/intake/services.py): storing and queueing uploaded batches.
+- Listings (marketplace/listings/services.py): the market's search, withdrawals and price
+  changes; each call is one transaction.
+- Purchases (marketplace/purchases/services.py): buying leads and recording their outcomes;
+  each call is one transaction.
 - Verticals and suppressions (marketplace/verticals.py, marketplace/suppressions.py): each
   call is one transaction.
 """
@@ -18,6 +22,15 @@ from marketplace.intake.services import (
     get_batch_for,
     remember_column_map,
 )
+from marketplace.listings.schemas import load_filter
+from marketplace.listings.services import (
+    can_see_full,
+    change_batch_price,
+    search_market,
+    withdraw_batch,
+    withdraw_lead,
+)
+from marketplace.purchases.services import purchase_leads, record_outcome
 from marketplace.standing import (
     clear_seller_hold,
     list_batch,
@@ -34,7 +47,7 @@ from marketplace.standing import (
     set_seller_hold,
     unpause_seller_leads,
 )
-from marketplace.suppressions import add_suppression
+from marketplace.suppressions import add_suppression, remove_suppression
 from marketplace.verticals import create_vertical, get_vertical, update_vertical
 
 __all__ = [
@@ -65,4 +78,15 @@ __all__ = [
     "update_vertical",
     "VerticalNotFound",
     "add_suppression",
+    "remove_suppression",
+    # listings
+    "search_market",
+    "load_filter",
+    "can_see_full",
+    "withdraw_batch",
+    "withdraw_lead",
+    "change_batch_price",
+    # purchases
+    "purchase_leads",
+    "record_outcome",
 ]

@@ -11,28 +11,36 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.db import utcnow
+from app.db import after_commit, in_transaction, insert_if_absent, utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.tasks import enqueue
 from marketplace.derive import derive
 from marketplace.errors import BatchNotInSpotCheck
+from marketplace.listings.queries import expires_at_of
 from marketplace.models import Batch, Lead, SellerAccount
 from marketplace.queries import lead_values
 
 
 def seller_account(organization_id: int) -> SellerAccount:
-    """The seller's market standing, created on first need (flush only)."""
+    """The seller's market standing, created on first need.
+
+    Created with an insert that does nothing when the row is there, then read: two requests
+    of a brand-new seller at the same moment (two first uploads) both get the one row, where
+    "read, then add" made the second fail on the primary key.
+    """
     account = db.session.get(SellerAccount, organization_id)
     if account is None:
-        account = SellerAccount(
+        insert_if_absent(
+            SellerAccount,
+            key=["organization_id"],
             organization_id=organization_id,
             is_on_hold=False,
             inspection_level="normal",
             inspection_state={},
             column_map={},
         )
-        db.session.add(account)
-        db.session.flush()
+        account = db.session.get(SellerAccount, organization_id)
     return account
 
 
@@ -81,16 +89,28 @@ def list_batch(*, batch_id: int, figures: dict | None = None) -> Batch:
     """The sample passed: the batch's pending leads go on sale; defective ones stay off.
 
     Leads listed while the seller is on hold are listed paused, so they appear when it clears.
+    Each lead leaves the market when it is older than its vertical's maximum age.
+
+    Once the caller's transaction commits, the batch's auto-buy run is queued (never on a
+    rollback); outside a transaction, or if queueing fails, the auto-buy sweep runs it.
     """
     batch = _leave_spot_check(batch_id, "listed")
     paused = seller_account(batch.seller_id).is_on_hold
     db.session.execute(
         update(Lead)
         .where(Lead.batch_id == batch_id, Lead.status == "pending")
-        .values(status="listed", listed_at=utcnow(), is_paused=paused)
+        .values(
+            status="listed",
+            listed_at=utcnow(),
+            is_paused=paused,
+            expires_at=expires_at_of(batch.vertical.max_lead_age_days),
+        )
+        .execution_options(synchronize_session=False)
     )
     if figures:
         set_batch_spot_check(batch_id=batch_id, figures=figures)
+    if in_transaction():
+        after_commit(lambda: enqueue("marketplace.autobuy_batch", batch_id))
     return batch
 
 

@@ -1,15 +1,16 @@
-"""The suppression list: people never to sell again, by email or phone."""
+"""The suppression list: people never to sell again, by email or phone. Adding one withdraws
+the person's listed leads in the same transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.auth.services import record_audit
 from app.db import transaction, utcnow
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.extensions import db
-from marketplace.models import Suppression
+from marketplace.models import Lead, Suppression
 from verification.rules.checks import CheckContext, check_row
 
 
@@ -20,7 +21,10 @@ def add_suppression(
     phone: str | None = None,
     reason: str | None = None,
 ) -> Suppression:
-    """Never sell this person again; values are normalised like intake normalises them."""
+    """Never sell this person again; values are normalised like intake normalises them.
+
+    The person's listed leads are withdrawn at once; leads already sold stay with their buyers.
+    """
     if bool(email) == bool(phone):
         raise Invalid("Give an email or a phone.", details={"email": ["Email or phone."]})
     probe = check_row(
@@ -42,5 +46,34 @@ def add_suppression(
         row = Suppression(kind=kind, value=value, reason=reason)
         session.add(row)
         session.flush()
-        record_audit(actor=actor, action="suppression.added", obj=row, details={"kind": kind})
+        column = Lead.email if kind == "email" else Lead.phone
+        withdrawn = db.session.execute(
+            update(Lead)
+            .where(column == value, Lead.status == "listed")
+            .values(status="withdrawn")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        record_audit(
+            actor=actor,
+            action="suppression.added",
+            obj=row,
+            details={"kind": kind, "leads_withdrawn": withdrawn},
+        )
     return row
+
+
+def list_suppressions():
+    """Every suppression, newest first (a select for paging)."""
+    return select(Suppression)
+
+
+def remove_suppression(*, actor: User | None, suppression_id: int) -> None:
+    """Take a suppression off the list; leads it withdrew stay withdrawn."""
+    with transaction() as session:
+        row = db.session.get(Suppression, suppression_id)
+        if row is None:
+            raise NotFound("No such suppression.")
+        record_audit(
+            actor=actor, action="suppression.removed", obj=row, details={"kind": row.kind}
+        )
+        session.delete(row)

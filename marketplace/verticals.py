@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.auth.services import record_audit
@@ -10,7 +10,8 @@ from app.db import transaction
 from app.errors import Conflict
 from app.extensions import db
 from marketplace.errors import VerticalNotFound
-from marketplace.models import Vertical
+from marketplace.listings.queries import expires_at_of
+from marketplace.models import Lead, Vertical
 
 
 def list_verticals(*, include_inactive: bool = False):
@@ -56,10 +57,18 @@ def create_vertical(
 
 
 def update_vertical(*, actor: User, slug: str, **changes) -> Vertical:
+    """Change a vertical; a new maximum lead age moves the expiry of its listed leads."""
     with transaction():
         vertical = get_vertical(slug, active_only=False)
         for key, value in changes.items():
             setattr(vertical, key, list(value) if key == "required_columns" else value)
+        if "max_lead_age_days" in changes:
+            db.session.execute(
+                update(Lead)
+                .where(Lead.vertical_id == vertical.id, Lead.expires_at.is_not(None))
+                .values(expires_at=expires_at_of(vertical.max_lead_age_days))
+                .execution_options(synchronize_session=False)
+            )
         record_audit(
             actor=actor,
             action="vertical.updated",

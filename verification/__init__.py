@@ -17,7 +17,7 @@ def init_app(app, api) -> None:
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(blp)
     app.register_blueprint(bp)
-    register_navigation()
+    register_navigation(app)
     # Intake sends this once a batch is in spot_check or held; connecting twice is a no-op.
     batch_processed.connect(on_batch_processed)
     register_task_module("verification.tasks", SCHEDULE)

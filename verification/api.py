@@ -1,6 +1,7 @@
 """/api/v1 endpoints of verification: the spot-check queue, quality figures, holds, re-checks."""
 
 from app.api import ApiBlueprint, api_auth, current_api_user, page_schema, paginate
+from app.errors import error_responses
 from app.extensions import db
 from marketplace import queries as market
 from verification import queries, services
@@ -36,6 +37,7 @@ def list_spot_checks(args):
 
 
 @blp.post("/spot-checks/<int:item_id>")
+@error_responses(409)  # already recorded, or no longer needed
 @api_auth("admin")
 @blp.arguments(OutcomeArgs)
 @blp.response(200, OutcomeResultSchema)
@@ -66,6 +68,7 @@ def _seller_row(seller) -> dict:
 
 
 @blp.post("/admin/sellers/<int:seller_id>/hold")
+@error_responses(409)  # already on hold
 @api_auth("admin")
 @blp.arguments(HoldArgs)
 @blp.response(200, SellerQualitySchema)
@@ -76,6 +79,7 @@ def hold_seller(args, seller_id):
 
 
 @blp.delete("/admin/sellers/<int:seller_id>/hold")
+@error_responses(409)  # not on hold
 @api_auth("admin")
 @blp.arguments(HoldArgs)
 @blp.response(200, SellerQualitySchema)

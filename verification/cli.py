@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from app.db import db
 from marketplace import queries as market
 from verification import queries, services
 from verification.rules.sampling import draw_sample
@@ -51,8 +52,6 @@ def refresh_scores():
 
 
 def market_seller_ids() -> list[int]:
-    from app.extensions import db
-
     return [seller.id for seller in db.session.scalars(queries.list_sellers())]
 
 

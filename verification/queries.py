@@ -1,8 +1,8 @@
 """Reads of the verification workflow: the spot-check queue and the sellers' quality figures.
 
-Quality figures are built from a handful of grouped queries (market intake counts and sales from
-marketplace.queries, spot-check decisions from our own table), so they cost the same for a
-seller with ten leads or ten million.
+Quality figures are built from a handful of grouped queries (market intake counts, sales and
+buyer outcomes from marketplace.queries, spot-check decisions from our own table), so they cost
+the same for a seller with ten leads or ten million.
 """
 
 from __future__ import annotations
@@ -145,24 +145,13 @@ def dispute_counts(*, seller_ids=None, since: datetime | None = None) -> dict[in
     return {seller_id: {"disputes": 0, "disputes_upheld": 0} for seller_id in seller_ids or ()}
 
 
-def buyer_outcome_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:
-    """Per seller: buyer outcomes recorded on its sold leads, and how many were won.
-
-    PLACEHOLDER until purchases and their outcomes exist: every seller has none, so won_rate is
-    0 with n = 0. The purchases issue replaces this body with one grouped query.
-    """
-    return {
-        seller_id: {"outcomes_won": 0, "outcomes_recorded": 0} for seller_id in seller_ids or ()
-    }
-
-
 def _counts(seller_ids, since: datetime | None) -> dict[int, dict]:
     """Every count the figures need, per seller, from one grouped query per source."""
     sources = (
         market.intake_counts(seller_ids=seller_ids, since=since),
         spot_check_counts(seller_ids=seller_ids, since=since),
         dispute_counts(seller_ids=seller_ids, since=since),
-        buyer_outcome_counts(seller_ids=seller_ids, since=since),
+        market.outcome_counts(seller_ids=seller_ids, since=since),
     )
     sold = market.sales_counts(seller_ids=seller_ids, since=since)
     counts: dict[int, dict] = {}

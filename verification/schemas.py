@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import PageArgs
+from app.fields import Id
 from marketplace.schemas import BatchSchema, FullLeadSchema
 from verification.models import ITEM_STATUSES, OUTCOMES
 from verification.rules.quality import FIGURE_KEYS, RATES
@@ -26,7 +27,7 @@ def call_script(item) -> list[str]:
 
 class SpotCheckListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(ITEM_STATUSES), load_default=None)
-    batch_id = fields.Integer(validate=validate.Range(min=1), load_default=None)
+    batch_id = Id(load_default=None)
 
 
 class BantAnswersSchema(ma.Schema):

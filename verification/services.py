@@ -89,20 +89,19 @@ def _clean_note(note, *, required: bool) -> str | None:
 def on_batch_processed(batch_id, **_kwargs) -> None:
     """Receiver of marketplace's ``batch_processed``: sample a batch that reached spot_check.
 
-    Intake has committed by now; this runs its own transaction. A failure here must not undo or
-    fail intake: it is logged, and the periodic draw_missing_samples task draws it later.
+    Intake sends it inside the transaction that moves the batch out of processing, and the
+    draw joins that transaction: the status and the sample plan commit together, so nobody
+    sees spot_check without its plan. An error here rolls both back; the batch stays
+    processing and intake's retry (or ``flask batches resume``) finishes it.
     """
-    try:
-        draw_batch_sample(batch_id=batch_id)
-    except Exception:
-        db.session.rollback()
-        logger.exception("batch %s: drawing the spot-check sample failed", batch_id)
+    draw_batch_sample(batch_id=batch_id)
 
 
 def draw_batch_sample(*, batch_id: int, seed: int | None = None) -> SpotCheck | None:
     """Draw and store a batch's sample if it waits in spot_check without one (idempotent).
 
-    A held batch (seller on hold) is left alone until the hold is cleared.
+    A held batch (seller on hold) is left alone until the hold is cleared. Inside a caller's
+    transaction (intake's last one) it joins it and commits with it.
     """
     with transaction():
         check = _draw(batch_id, seed=seed)
@@ -114,7 +113,11 @@ def draw_batch_sample(*, batch_id: int, seed: int | None = None) -> SpotCheck | 
 
 
 def draw_missing_samples() -> list[int]:
-    """Sample every batch in spot_check that has none (a receiver that failed); their ids."""
+    """Sample every batch in spot_check that has none; their ids.
+
+    Intake draws in the transaction that reaches spot_check, so this only finds a batch that
+    got there while no receiver listened, or one left from before that was so.
+    """
     drawn = []
     for batch_id in market.list_batch_ids(status="spot_check"):
         if queries.get_spot_check(batch_id) is None:

@@ -1,4 +1,4 @@
-"""Background work of verification: draw samples a failed receiver left undrawn."""
+"""Background work of verification: draw samples left undrawn, refresh quality scores."""
 
 from celery import shared_task
 
@@ -12,8 +12,8 @@ SCHEDULE = {
 
 @shared_task(name="verification.draw_missing_samples")
 def draw_missing_samples() -> list[int]:
-    # The batch_processed receiver draws samples at once; this only catches batches whose
-    # draw failed (a crash between intake's commit and the draw), so none waits forever.
+    # Intake's last transaction draws the sample; this catches a batch that reached
+    # spot_check without one anyway (no receiver connected, older rows), so none waits forever.
     return services.draw_missing_samples()
 
 

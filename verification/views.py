@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import phonenumbers
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -12,8 +11,11 @@ from app.api import paginate
 from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
+from app.fields import db_id
 from app.settings import get_settings
-from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from app.web.charts import Series, line_chart
+from app.web.forms import form_post
+from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries, services
 from verification.forms import BANT_LABELS, OUTCOME_LABELS, HoldForm, SpotCheckForm
@@ -71,32 +73,13 @@ SELLER_COLUMNS = (
 )
 
 
-@bp.app_template_filter("phone")
-def phone_display(value: str | None) -> str:
-    """E.164 as people read it: +1 415-200-1000."""
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return value
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-@bp.app_template_filter("pct")
-def percent(value, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{100 * value:.{digits}f}%"
-
-
 # --- the spot-check queue ------------------------------------------------------------------------
 
 
 @bp.get("/admin/spot-checks")
 @admin_only
 def queue():
-    batch_id = request.args.get("batch_id", type=int)
+    batch_id = request.args.get("batch_id", type=db_id)
     page = paginate(
         db.session,
         queries.list_items(status="pending", batch_id=batch_id),
@@ -119,26 +102,42 @@ def queue():
     )
 
 
+def _item_page(found, form, status: int = 200):
+    return render_template(
+        "verification/item.html",
+        item=found,
+        lead=found.lead,
+        batch=found.batch,
+        check=queries.get_spot_check(found.batch_id),
+        seller=queries.get_seller(found.batch.seller_id),
+        script=call_script(found),
+        form=form,
+        bant_fields=list(BANT_LABELS),
+        outcome_labels=OUTCOME_LABELS,
+    ), status
+
+
+def _item_after_refusal(form, item_id):
+    # Recorded by another admin meanwhile, or the batch decided: the page shows the item now.
+    return _item_page(queries.get_item(item_id), form)
+
+
 @bp.route("/admin/spot-checks/<int:item_id>", methods=["GET", "POST"])
 @admin_only
-def item(item_id):
+@form_post(SpotCheckForm, page=_item_after_refusal, category="warning")
+def item(form, item_id):
     found = queries.get_item(item_id)
     if found is None:
         abort(404)
-    form = SpotCheckForm()
     status = 200
     if found.status == "pending" and form.validate_on_submit():
-        try:
-            services.record_outcome(
-                actor=current_user,
-                item_id=found.id,
-                outcome=form.outcome.data,
-                note=form.note.data,
-                answers=form.answers(),
-            )
-        except (services.AlreadyRecorded, services.NotNeeded) as exc:
-            flash(exc.message, "warning")
-            return redirect(url_for(".item", item_id=found.id))
+        services.record_outcome(
+            actor=current_user,
+            item_id=found.id,
+            outcome=form.outcome.data,
+            note=form.note.data,
+            answers=form.answers(),
+        )
         batch = market.get_batch(found.batch_id)
         flash(_recorded_message(form.outcome.data, batch), _flash_kind(batch.status))
         following = queries.next_pending_item(after_batch_id=found.batch_id)
@@ -149,19 +148,7 @@ def item(item_id):
         status = 422
     elif form.is_submitted():
         flash(services.AlreadyRecorded.message, "warning")
-    check = queries.get_spot_check(found.batch_id)
-    return render_template(
-        "verification/item.html",
-        item=found,
-        lead=found.lead,
-        batch=found.batch,
-        check=check,
-        seller=queries.get_seller(found.batch.seller_id),
-        script=call_script(found),
-        form=form,
-        bant_fields=list(BANT_LABELS),
-        outcome_labels=OUTCOME_LABELS,
-    ), status
+    return _item_page(found, form, status)
 
 
 def _recorded_message(outcome: str, batch) -> str:
@@ -210,18 +197,13 @@ def sellers():
     return _render_sellers()
 
 
-def _hold_action(seller_id: int, action):
+def _hold_action(form, seller_id: int, action):
     if queries.get_seller(seller_id) is None:
         abort(404)
-    form = HoldForm()
     if not form.validate_on_submit():
         problems = [e for errors in form.errors.values() for e in errors]
         return _render_sellers(errors={seller_id: problems}, status=422)
-    try:
-        seller = action(actor=current_user, seller_id=seller_id, note=form.note.data)
-    except (services.AlreadyOnHold, services.NotOnHold) as exc:
-        flash(exc.message, "warning")
-        return redirect(request.referrer or url_for(".sellers"))
+    seller = action(actor=current_user, seller_id=seller_id, note=form.note.data)
     done = "is on hold" if action is services.hold_seller else "is no longer on hold"
     flash(f"{seller.name} {done}.", "success")
     return redirect(_back_to_sellers())
@@ -234,16 +216,24 @@ def _back_to_sellers() -> str:
     return url_for(".sellers")
 
 
+def _back_after_refusal(form, seller_id):
+    # Already on hold, or no longer: the note typed for the other state has no use; the page
+    # the admin came from shows the state as it is.
+    return redirect(request.referrer or url_for(".sellers"))
+
+
 @bp.post("/admin/sellers/<int:seller_id>/hold")
 @admin_only
-def hold(seller_id):
-    return _hold_action(seller_id, services.hold_seller)
+@form_post(HoldForm, page=_back_after_refusal, category="warning")
+def hold(form, seller_id):
+    return _hold_action(form, seller_id, services.hold_seller)
 
 
 @bp.post("/admin/sellers/<int:seller_id>/clear-hold")
 @admin_only
-def clear_hold(seller_id):
-    return _hold_action(seller_id, services.clear_hold)
+@form_post(HoldForm, page=_back_after_refusal, category="warning")
+def clear_hold(form, seller_id):
+    return _hold_action(form, seller_id, services.clear_hold)
 
 
 @bp.get("/admin/sellers/<int:seller_id>")
@@ -275,7 +265,7 @@ def _render_quality(seller):
         counts=counts,
         recent_counts=queries.seller_counts(seller.id, since=_window_start()),
         rate_rows=RATE_ROWS,
-        chart=rate_chart(weeks),
+        chart=weekly_chart(weeks),
         weeks=weeks,
         records=queries.inspection_records(seller.id),
         account=market.get_seller_accounts([seller.id]).get(seller.id),
@@ -323,80 +313,13 @@ def about_quality():
 # --- the weekly chart, drawn on the server as SVG ------------------------------------------------
 
 
-# (ceiling of the y axis, step between its ticks): the smallest that holds the data is used.
-_SCALES = ((0.05, 0.01), (0.1, 0.02), (0.2, 0.05), (0.25, 0.05), (0.5, 0.1), (1.0, 0.25))
-
-
-def _scale(value: float) -> tuple[float, float]:
-    for ceiling, step in _SCALES:
-        if value <= ceiling:
-            return ceiling, step
-    return _SCALES[-1]
-
-
-def rate_chart(weeks: list[dict], *, width: int = 960, height: int = 280) -> dict:
-    """Coordinates for an inline SVG line chart of weekly rates (no JavaScript, no CDN).
-
-    A week without data leaves a gap in its line rather than dropping to zero.
-    """
-    left, right, top, bottom = 52, 32, 14, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [w[key] for w in weeks for key, _, _ in CHART_SERIES if w[key] is not None]
-    ceiling, step = _scale(max(values, default=0.0))
-    n = len(weeks)
-
-    def x(i: int) -> float:
-        return round(left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2), 1)
-
-    def y(value: float) -> float:
-        return round(top + plot_h * (1 - value / ceiling), 1)
-
-    series = []
-    for key, label, css in CHART_SERIES:
-        segments, current, points = [], [], []
-        for i, week in enumerate(weeks):
-            value = week[key]
-            if value is None:
-                if current:
-                    segments.append(current)
-                current = []
-                continue
-            current.append((x(i), y(value)))
-            points.append(
-                {
-                    "x": x(i),
-                    "y": y(value),
-                    "title": f"{label}, week of {week['week']:%d %b}: {100 * value:.1f}%",
-                }
-            )
-        if current:
-            segments.append(current)
-        series.append(
-            {
-                "key": key,
-                "label": label,
-                "css": css,
-                "paths": [" ".join(f"{px},{py}" for px, py in seg) for seg in segments],
-                "points": points,
-            }
-        )
-    ticks = [
-        {"y": y(step * i), "label": f"{round(100 * step * i, 1):g}%"}
-        for i in range(round(ceiling / step) + 1)
-    ]
-    labels = [{"x": x(i), "label": f"{w['week']:%d %b}"} for i, w in enumerate(weeks)]
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": width - right,
-        "top": top,
-        "bottom": top + plot_h,
-        "ticks": ticks,
-        "labels": labels,
-        "series": series,
-        "has_data": bool(values),
-    }
+def weekly_chart(weeks: list[dict]) -> dict:
+    """The quality page's chart of weekly rates; a week without data leaves a gap in its line."""
+    return line_chart(
+        [f"{w['week']:%d %b}" for w in weeks],
+        [Series(key, label, [w[key] for w in weeks], css=css) for key, label, css in CHART_SERIES],
+        titles=[f"week of {w['week']:%d %b}" for w in weeks],
+    )
 
 
 # --- navigation and dashboard --------------------------------------------------------------------
@@ -433,24 +356,11 @@ def buyer_quality_card(user):
     )
 
 
-def register_navigation() -> None:
-    """Nav links and dashboard cards, each once even when create_app runs again (tests)."""
-    for role, link in (
-        ("admin", ("Spot-checks", "verification.queue")),
-        ("admin", ("Sellers", "verification.sellers")),
-        ("seller", ("Quality", "verification.seller_quality")),
-    ):
-        if link not in NAV_LINKS[role]:
-            NAV_LINKS[role].append(link)
-    for role, card in (
-        ("admin", queue_card),
-        ("admin", sellers_card),
-        ("seller", quality_card),
-        ("buyer", buyer_quality_card),
-    ):
-        if not any(
-            getattr(c, "__module__", None) == __name__
-            and getattr(c, "__name__", None) == card.__name__
-            for c in DASHBOARD_CARDS[role]
-        ):
-            DASHBOARD_CARDS[role].append(card)
+def register_navigation(app) -> None:
+    register_nav(app, "admin", "Spot-checks", "verification.queue")
+    register_nav(app, "admin", "Sellers", "verification.sellers")
+    register_nav(app, "seller", "Quality", "verification.seller_quality")
+    register_card(app, "admin", queue_card)
+    register_card(app, "admin", sellers_card)
+    register_card(app, "seller", quality_card)
+    register_card(app, "buyer", buyer_quality_card)

@@ -11,12 +11,14 @@ from app.auth.schemas import (
     TokenCreatedSchema,
     TokenSchema,
 )
+from app.errors import error_responses
 from app.extensions import db
 
 blp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
 
 @blp.post("/signup")
+@error_responses(409)  # the email is taken
 @throttle.signup_per_ip
 @blp.arguments(SignupArgs)
 @blp.response(201, SignupResultSchema)
@@ -26,6 +28,7 @@ def signup(args):
 
 
 @blp.post("/auth/tokens")
+@error_responses(401)  # a wrong email and password
 @throttle.login_per_ip
 @blp.arguments(TokenArgs)
 @blp.response(201, TokenCreatedSchema)

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import KIND_BY_ROLE, ApiToken, AuditEntry, Organization, User
 from app.auth.passwords import password_problems
-from app.db import transaction, utcnow
+from app.db import db, transaction, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 TOKEN_PREFIX = "ldx_"
@@ -119,7 +119,7 @@ def _create_user(*, email: str, password: str, organization_name: str, kind: str
 def authenticate(*, email: str, password: str) -> User:
     global _DUMMY_HASH
     key = email.strip().lower()
-    user = db_session().scalar(select(User).where(User.email_key == key)) if key else None
+    user = db.session.scalar(select(User).where(User.email_key == key)) if key else None
     if user is None or not user.is_enabled:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = _hash_password(secrets.token_hex(16))
@@ -221,7 +221,7 @@ def user_for_token(token: str) -> User | None:
     """The user a live token belongs to, or None; notes when the token was last used."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    session = db_session()
+    session = db.session
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     now = utcnow()
     if record is None or record.revoked_at is not None or record.expires_at <= now:
@@ -265,12 +265,6 @@ def record_audit(
         object_id=None if object_id is None else str(object_id),
         details=details or {},
     )
-    db_session().add(entry)
-    db_session().flush()
+    db.session.add(entry)
+    db.session.flush()
     return entry
-
-
-def db_session():
-    from app.extensions import db
-
-    return db.session

@@ -8,6 +8,7 @@ from flask_login import current_user, login_remembered, login_required, logout_u
 from app.auth import services, sessions, throttle
 from app.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from app.errors import Invalid
+from app.web.forms import errors_onto_form
 
 bp = Blueprint("auth", __name__)
 
@@ -41,8 +42,7 @@ def signup():
         except services.EmailTaken as exc:
             form.email.errors.append(exc.message)
         except Invalid as exc:
-            for field, problems in exc.details.items():
-                getattr(form, field, form.email).errors.extend(problems)
+            errors_onto_form(form, exc.details, default="email")
         else:
             sessions.start(user)
             flash(f"Welcome to Leadex, {user.organization.name}.", "success")
@@ -99,9 +99,9 @@ def account():
             throttle.record_login_failure(user.email)
             form.current_password.errors.append(exc.message)
         except Invalid as exc:
-            for field, problems in exc.details.items():
-                field = "new_password" if field == "password" else field
-                getattr(form, field, form.new_password).errors.extend(problems)
+            errors_onto_form(
+                form, exc.details, rename={"password": "new_password"}, default="new_password"
+            )
         else:
             # Every other session has ended; this browser carries on under the new version.
             sessions.start(user, remember=login_remembered())

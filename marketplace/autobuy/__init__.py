@@ -1,6 +1,7 @@
 """Auto-buy (the market issue, part 6): saved searches and buying what matches them.
 
-It will hold saved searches, and auto-buy: a receiver of a listing signal buys matching leads
-for the buyers who asked, under a fairness rule, and pauses when billing's
-``auto_recharge_failed`` says the buyer's wallet cannot pay.
+``services`` holds saved searches and ``match_new_leads(lead_ids)``, the one matching service
+(a listed batch's run, or later a single real-time lead), with its fairness rule; ``tasks``
+the batch run (queued by ``list_batch`` after the decision commits) and the sweep for missed
+runs. Billing's ``auto_recharge_failed`` pauses a buyer's orders (connected in init_app).
 """

@@ -56,7 +56,9 @@ def create_batch():
         return services.create_csv_batch(
             user=user, stream=upload.stream, filename=upload.filename, **args
         )
-    body = request.get_json(silent=True)
+    # A JSON body that does not parse is 400 malformed_json; any other content type gets the
+    # hint below.
+    body = request.get_json(silent=not request.is_json)
     if not isinstance(body, dict):
         raise Invalid(
             "Send a JSON object, or a multipart form with a CSV file.", code="bad_request"
@@ -93,6 +95,7 @@ def get_batch(batch_id):
 
 
 @blp.get("/batches/<int:batch_id>/rejections")
+@blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True)
 @api_auth("seller", "admin")
 @blp.arguments(RejectionArgs, location="query")
 @blp.response(200, page_schema(RejectionSchema, "RejectionPage"))

@@ -10,7 +10,8 @@ from marketplace.models import Batch
 batches_cli = AppGroup("batches", help="Batch intake.")
 
 
-def _run(batch: Batch) -> Batch:
+def _run(batch: Batch) -> Batch | None:
+    """Process one batch with a progress bar; None when an error not the file's stopped it."""
     total = batch.total_rows or 0
     done = batch.processed_rows
     with click.progressbar(length=max(total, 1), label=f"batch {batch.id}", show_pos=True) as bar:
@@ -23,7 +24,11 @@ def _run(batch: Batch) -> Batch:
             bar.update(processed - done)
             done = processed
 
-        result = run.process_batch(batch_id=batch.id, progress=progress)
+        try:
+            result = run.process_batch(batch_id=batch.id, progress=progress)
+        except run.IntakeInterrupted as exc:
+            click.echo(f"\n{exc}: run `flask batches resume` again", err=True)
+            return None
     counts = (
         f"{result.accepted_count} accepted, {result.rejected_count} rejected, "
         f"{result.duplicate_count} duplicates"
@@ -44,7 +49,8 @@ def process(batch_id):
         raise click.ClickException(f"no batch {batch_id}")
     if batch.status != "processing":
         raise click.ClickException(f"batch {batch_id} is {batch.status}, not processing")
-    _run(batch)
+    if _run(batch) is None:
+        raise click.exceptions.Exit(1)
 
 
 @batches_cli.command("resume")
@@ -53,5 +59,6 @@ def resume():
     ids = queries.list_batch_ids(status="processing")
     if not ids:
         click.echo("no batch is waiting")
-    for batch_id in ids:
-        _run(queries.get_batch(batch_id))
+    stopped = [batch_id for batch_id in ids if _run(queries.get_batch(batch_id)) is None]
+    if stopped:
+        raise click.exceptions.Exit(1)

@@ -10,14 +10,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import current_app
-
 from app.auth.models import Organization, User
 from app.auth.services import record_audit
 from app.db import transaction
 from app.errors import Forbidden, Invalid, NotFound, TooLarge
 from app.extensions import db
-from marketplace.intake import tasks
+from app.tasks import enqueue
+from marketplace.intake.files import create_private, upload_dir
 from marketplace.intake.source import write_json_source
 from marketplace.models import Batch
 from marketplace.standing import seller_account
@@ -26,16 +25,6 @@ from marketplace.verticals import get_vertical
 MAX_JSON_LEADS = 10_000
 MAX_PRICE_CENTS = 1_000_000
 MAX_SALES = 20
-
-
-def upload_dir() -> Path:
-    """Where uploaded files are kept: ``UPLOAD_DIR``, or ``<instance>/uploads``."""
-    path = Path(
-        current_app.config.get("UPLOAD_DIR")
-        or Path(current_app.config["INSTANCE_DIR"]) / "uploads"
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _require_seller(user: User) -> Organization:
@@ -187,7 +176,12 @@ def _create_batch(
         session.add(batch)
         session.flush()
         path = upload_dir() / f"batch-{batch.id}-{uuid.uuid4().hex}.{suffix}"
-        details = write(path)
+        create_private(path).close()  # 0600 before a byte of personal data is in it
+        try:
+            details = write(path)
+        except BaseException:
+            path.unlink(missing_ok=True)  # the batch row rolls back; its file goes too
+            raise
         batch.source_path = str(path)
         record_audit(
             actor=user,
@@ -200,7 +194,7 @@ def _create_batch(
 
 
 def _enqueue(batch: Batch) -> None:
-    tasks.process_batch.delay(batch.id)
+    enqueue("marketplace.process_batch", batch.id)
 
 
 def remember_column_map(*, user: User, column_map: dict) -> None:

@@ -1,30 +1,26 @@
 """The two-step web upload's staged files: step 1 keeps the file, step 2 turns it into a batch.
 
-A staged upload is a file under ``<upload dir>/staging`` plus an entry in the browser's signed
-session cookie naming it, its terms and its owner. Web only: it reads Flask's ``session``.
+A staged upload is a file under ``<upload dir>/staging`` named by a random token, plus an entry
+in the browser's signed session cookie under that token with its terms and owner. The cookie
+is signed, not encrypted, so it never holds the file's path: the path follows from the token.
+Files step 2 never takes are deleted by the periodic ``marketplace.purge_staged_uploads``.
+Web only: it reads Flask's ``session``.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 from uuid import uuid4
 
 from flask import session
 
-from marketplace.intake.services import upload_dir
+from marketplace.intake.files import create_private, staged_path
 
 # Uploads a browser may leave between step 1 and step 2; older ones are dropped, which keeps
 # the session cookie small.
 MAX_STAGED = 5
 STAGED_KEY = "staged_uploads"
-
-
-def staging_dir() -> Path:
-    path = upload_dir() / "staging"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def stage(stream, *, filename: str | None, terms: dict, user_id: int) -> str:
@@ -33,14 +29,18 @@ def stage(stream, *, filename: str | None, terms: dict, user_id: int) -> str:
     ``terms``: vertical, price_cents, max_sales and name, as ``create_csv_batch`` takes them.
     """
     token = uuid4().hex
-    path = staging_dir() / f"{token}.csv"
-    with open(path, "wb") as target:
+    with create_private(staged_path(token)) as target:
         shutil.copyfileobj(stream, target, length=1024 * 1024)
-    staged = dict(session.get(STAGED_KEY) or {})
+    # Entries staged before the cookie stopped carrying paths lose theirs here.
+    staged = {
+        t: {k: v for k, v in entry.items() if k != "path"}
+        for t, entry in (session.get(STAGED_KEY) or {}).items()
+    }
     while len(staged) >= MAX_STAGED:
-        _discard(staged.pop(min(staged, key=lambda t: staged[t].get("at", 0))))
+        oldest = min(staged, key=lambda t: staged[t].get("at", 0))
+        staged.pop(oldest)
+        _discard(oldest)
     staged[token] = {
-        "path": str(path),
         "filename": (filename or "upload.csv")[:255],
         **terms,
         "user_id": user_id,
@@ -50,22 +50,17 @@ def stage(stream, *, filename: str | None, terms: dict, user_id: int) -> str:
     return token
 
 
-def _is_staging_file(entry: dict) -> bool:
-    # The session cookie is signed, so the path is ours; checking the folder costs nothing.
-    return Path(entry.get("path", "")).parent == staging_dir()
-
-
-def _discard(entry: dict) -> None:
-    if _is_staging_file(entry):
-        Path(entry["path"]).unlink(missing_ok=True)
+def _discard(token: str) -> None:
+    staged_path(token).unlink(missing_ok=True)
 
 
 def get_staged(token: str, *, user_id: int) -> dict | None:
-    """This user's staged upload, or None."""
+    """This user's staged upload with its file's ``path``, or None."""
     entry = (session.get(STAGED_KEY) or {}).get(token)
-    if not entry or entry.get("user_id") != user_id or not _is_staging_file(entry):
+    if not entry or entry.get("user_id") != user_id:
         return None
-    return entry
+    # Only tokens stage() made are in the signed session, so the path is one of ours.
+    return {**entry, "path": str(staged_path(token))}
 
 
 def unstage(token: str) -> None:
@@ -74,4 +69,4 @@ def unstage(token: str) -> None:
     entry = staged.pop(token, None)
     session[STAGED_KEY] = staged
     if entry:
-        _discard(entry)
+        _discard(token)

@@ -1,7 +1,9 @@
 """Storing a checked chunk: de-duplication, one executemany per table, guarded counters.
 
 The batch's counters advance in the same statement that checks ``processed_rows`` is still
-what this run read, so two runs can never both count the same chunk.
+what this run read, so two runs can never both count the same chunk. De-duplication and insert
+run under one lock per chunk that every intake takes (``_lock_intakes``), so two intakes that
+overlap never both accept one person: the later one finds the earlier one's committed rows.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from app.db import utcnow
 from app.extensions import db
 from marketplace.intake.rows import INSERT_COLUMNS
 from marketplace.models import VISIBLE_BATCH_STATUSES, Batch, BatchRejection, Lead, Suppression
+
+# Leads of these batches are people already on Leadex: the visible ones, and the committed
+# chunks of intakes still running. A batch that ended failed or rejected is off the market, so
+# its leads block nobody.
+MATCHED_BATCH_STATUSES = (*VISIBLE_BATCH_STATUSES, "processing")
+# pg_advisory_xact_lock's key for "an intake is de-duplicating and inserting a chunk".
+INTAKE_LOCK_KEY = 0x1EAD_0001
 
 
 class ProcessingConflict(Exception):
@@ -38,8 +47,25 @@ def suppression_sets() -> tuple[frozenset, frozenset]:
     return CaseInsensitiveSet(emails), frozenset(phones)
 
 
+def _lock_intakes(connection) -> None:
+    """Hold intake's lock until this chunk's transaction ends; another intake's chunk waits.
+
+    PostgreSQL: a transaction-scoped advisory lock; in READ COMMITTED each later statement sees
+    what the previous holder committed. SQLite: the write lock, taken before the de-duplication
+    reads (BEGIN IMMEDIATE), so they cannot come from a snapshot older than the other's commit.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(INTAKE_LOCK_KEY)))
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens a transaction only before a write; one already open has written, so
+        # it holds the write lock and reads the newest data already.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int) -> tuple:
-    """Leads already stored that share an email or phone: this batch's, or visible others'."""
+    """Leads already stored that share an email or phone: this batch's, or others' that count
+    (MATCHED_BATCH_STATUSES)."""
     if not emails and not phones:
         return {}, {}
     since = utcnow() - timedelta(days=lookback_days)
@@ -55,7 +81,7 @@ def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int
         .where(
             or_(
                 Lead.batch_id == batch.id,
-                (Batch.status.in_(VISIBLE_BATCH_STATUSES)) & (Lead.created_at >= since),
+                (Batch.status.in_(MATCHED_BATCH_STATUSES)) & (Lead.created_at >= since),
             )
         )
     )
@@ -108,7 +134,10 @@ def _duplicate_rejection(batch: Batch, row_number: int, field: str, value: str, 
 
 
 def store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None:
-    """De-duplicate a checked chunk against stored leads and insert it with the counters."""
+    """De-duplicate a checked chunk against stored leads and insert it with the counters.
+
+    Takes intake's lock before reading; the caller's commit (or rollback) releases it.
+    """
     rejections: list[dict] = []
     rejected = 0
     accepted_rows = []
@@ -131,6 +160,7 @@ def store_chunk(batch: Batch, checked: list[tuple], lookback_days: int) -> None:
 
     emails = {email for _, email, _, _ in accepted_rows if email}
     phones = {phone for _, _, phone, _ in accepted_rows if phone}
+    _lock_intakes(db.session.connection())
     by_email, by_phone = _existing_matches(batch, emails, phones, lookback_days)
     leads, duplicates = [], 0
     for number, email, phone, row in accepted_rows:

@@ -11,7 +11,7 @@ from app.api import paginate
 from app.auth.decorators import role_required, seller_only
 from app.csvutil import csv_response
 from app.extensions import db
-from app.web.views import DASHBOARD_CARDS, NAV_LINKS
+from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from marketplace import standing, verticals
 from marketplace.blueprints import web_bp as bp
@@ -246,13 +246,7 @@ def batches_card(user):
     return ("Batches", body, url_for("marketplace.batches"))
 
 
-# create_app may run several times in one process (tests): register each entry once.
-for _link in (("Batches", "marketplace.batches"), ("Upload", "marketplace.new_batch")):
-    if _link not in NAV_LINKS["seller"]:
-        NAV_LINKS["seller"].append(_link)
-if not any(
-    getattr(card, "__module__", None) == __name__
-    and getattr(card, "__name__", None) == batches_card.__name__
-    for card in DASHBOARD_CARDS["seller"]
-):
-    DASHBOARD_CARDS["seller"].append(batches_card)
+def register_navigation(app) -> None:
+    register_nav(app, "seller", "Batches", "marketplace.batches")
+    register_nav(app, "seller", "Upload", "marketplace.new_batch")
+    register_card(app, "seller", batches_card)

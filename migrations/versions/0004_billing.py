@@ -1,4 +1,4 @@
-"""billing: ledger, sales, Stripe, top-ups, refunds, payouts, events, idempotency keys
+"""billing: ledger, sales, Stripe, top-ups, refunds, payouts, events
 
 Revision ID: 0004_billing
 Revises: 0002_intake
@@ -62,20 +62,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_billing_customers_organization_id_organizations')),
     sa.PrimaryKeyConstraint('organization_id', name=op.f('pk_billing_customers')),
     sa.UniqueConstraint('stripe_customer_id', name=op.f('uq_billing_customers_stripe_customer_id'))
-    )
-    op.create_table('idempotency_keys',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('method_path', sa.String(length=400), nullable=False),
-    sa.Column('request_hash', sa.String(length=64), nullable=False),
-    sa.Column('response_status', sa.Integer(), nullable=True),
-    sa.Column('response_body', sa.Text(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_idempotency_keys_organization_id_organizations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
-    sa.UniqueConstraint('organization_id', 'key', name=op.f('uq_idempotency_keys_organization_id'))
     )
     op.create_table('ledger_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -307,7 +293,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_accounts_organization_id'))
 
     op.drop_table('ledger_accounts')
-    op.drop_table('idempotency_keys')
     op.drop_table('billing_customers')
     op.drop_table('auto_recharges')
     op.drop_table('stripe_events')

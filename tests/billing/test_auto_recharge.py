@@ -74,7 +74,7 @@ def test_a_purchase_under_the_threshold_recharges_once(client, buyer, auth, stri
     }
     sell(org, make_org("seller"), 1500)
     assert services.maybe_auto_recharge(org) is True  # the task ran (eager in tests)
-    assert queries.wallet_balance(org) == 1500 + 5000
+    assert queries.get_wallet_balance(org) == 1500 + 5000
     assert services.maybe_auto_recharge(org) is False  # above the threshold again
     recharges = db.session.scalars(select(TopUp).where(TopUp.trigger == "auto_recharge")).all()
     assert [(t.status, t.amount_cents) for t in recharges] == [("succeeded", 5000)]
@@ -93,7 +93,7 @@ def test_a_recharge_in_flight_absorbs_further_triggers(buyer, stripe_server):
     with transaction():
         db.session.get(AutoRecharge, org).is_running = True
     assert services.maybe_auto_recharge(org) is False
-    assert queries.wallet_balance(org) == 500
+    assert queries.get_wallet_balance(org) == 500
 
 
 def test_a_failed_recharge_turns_it_off_pauses_auto_buy_and_says_why(
@@ -118,7 +118,7 @@ def test_a_failed_recharge_turns_it_off_pauses_auto_buy_and_says_why(
     failed = db.session.scalar(select(TopUp).where(TopUp.trigger == "auto_recharge"))
     assert failed.status == "failed"
     assert paused == [(org, failed.id)]
-    assert queries.wallet_balance(org) == 1500
+    assert queries.get_wallet_balance(org) == 1500
     assert services.maybe_auto_recharge(org) is False  # off until the buyer turns it on
     # The buyer sees why on the billing page.
     client.post(

@@ -39,7 +39,7 @@ def test_buyer_adds_a_card_with_stripe_js_and_tops_up(page, stripe_server):  # n
     page.wait_for_selector(".flash-success")
     assert "$50.00 added to your wallet." in page.locator(".flash").inner_text()
     assert page.locator("[data-field=balance]").inner_text().strip() == "$50.00"
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert len(payment_intents(stripe_server)) == 1
     shot = os.environ.get("BILLING_SCREENSHOT")
     if shot:

@@ -17,7 +17,7 @@ def test_demo_funds_the_demo_buyer_once(runner, stripe_server):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     buyer = db.session.scalar(select(User).where(User.email_key == "buyer@demo.example.com"))
-    assert queries.wallet_balance(buyer.organization_id) == 50_000
+    assert queries.get_wallet_balance(buyer.organization_id) == 50_000
     assert len(payment_intents(stripe_server)) == 1
 
 

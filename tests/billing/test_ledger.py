@@ -11,8 +11,8 @@ from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.settings import get_settings
 from billing import ledger, queries, services
-from billing.errors import IdempotencyConflict
-from billing.ledger import InsufficientFunds, platform_fee_cents
+from billing.errors import IdempotencyKeyReused, InsufficientFunds
+from billing.ledger import platform_fee_cents
 from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Sale
 from tests.billing.helpers import fund_wallet, make_org, sell
 
@@ -54,8 +54,8 @@ def test_sale_moves_wallet_to_seller_pending_and_platform_fee(orgs):
     fund_wallet(buyer, 5000)
     sale = sell(buyer, seller, 1999)
     assert (sale.fee_cents, sale.seller_cents) == (400, 1599)
-    assert queries.wallet_balance(buyer) == 5000 - 1999
-    assert queries.earnings(seller)["pending_cents"] == 1599
+    assert queries.get_wallet_balance(buyer) == 5000 - 1999
+    assert queries.get_earnings(seller)["pending_cents"] == 1599
     assert ledger.balance_of("platform_revenue") == 400
     entries = db.session.scalars(
         select(LedgerEntry).join(LedgerEntry.transaction).where(LedgerTransaction.kind == "sale")
@@ -81,7 +81,7 @@ def test_sale_beyond_the_wallet_is_402_and_moves_nothing(orgs):
     assert raised.value.status_code == 402
     assert raised.value.code == "insufficient_funds"
     assert raised.value.details == {"required_cents": 1001, "balance_cents": 1000}
-    assert queries.wallet_balance(buyer) == 1000
+    assert queries.get_wallet_balance(buyer) == 1000
     assert db.session.scalar(select(Sale.id)) is None
     assert ledger.check() == []
 
@@ -92,8 +92,8 @@ def test_same_sale_key_charges_once_and_another_sale_under_it_is_409(orgs):
     first = sell(buyer, seller, 1000, key="purchase-1/lead-1")
     again = sell(buyer, seller, 1000, key="purchase-1/lead-1")
     assert again.id == first.id
-    assert queries.wallet_balance(buyer) == 4000
-    with pytest.raises(IdempotencyConflict):
+    assert queries.get_wallet_balance(buyer) == 4000
+    with pytest.raises(IdempotencyKeyReused):
         sell(buyer, seller, 999, key="purchase-1/lead-1")
 
 
@@ -105,7 +105,7 @@ def test_bad_sale_amounts_are_refused(orgs):
             sell(buyer, seller, amount)
     with pytest.raises(Invalid):
         sell(buyer, buyer, 100)
-    assert queries.wallet_balance(buyer) == 5000
+    assert queries.get_wallet_balance(buyer) == 5000
 
 
 def test_reverse_sale_is_the_exact_reverse_once(orgs):
@@ -115,8 +115,8 @@ def test_reverse_sale_is_the_exact_reverse_once(orgs):
     services.reverse_sale(sale_id=sale.id, reference="dispute 9")
     again = services.reverse_sale(sale_id=sale.id, reference="dispute 9")
     assert again.status == "reversed"
-    assert queries.wallet_balance(buyer) == 5000
-    assert queries.earnings(seller)["pending_cents"] == 0
+    assert queries.get_wallet_balance(buyer) == 5000
+    assert queries.get_earnings(seller)["pending_cents"] == 0
     assert ledger.balance_of("platform_revenue") == 0
     reversals = db.session.scalars(
         select(LedgerTransaction).where(LedgerTransaction.kind == "sale_reversal")
@@ -136,17 +136,17 @@ def test_release_waits_for_the_window_and_skips_held_sales(orgs):
     assert services.release_earnings(now=utcnow() + timedelta(days=6)) == 0
     assert services.release_earnings(now=utcnow() + timedelta(days=8)) == 1
     assert services.release_earnings(now=utcnow() + timedelta(days=8)) == 0
-    figures = queries.earnings(seller)
+    figures = queries.get_earnings(seller)
     assert figures["available_cents"] == 800
     assert figures["pending_cents"] == 1600 + 2400
     assert db.session.get(Sale, due.id).status == "released"
     assert db.session.get(Sale, later.id).status == "pending"
     # The held sale's dispute is accepted: its money is still in pending.
     services.reverse_sale(sale_id=held.id, reference="dispute 4 accepted")
-    assert queries.earnings(seller)["pending_cents"] == 2400
+    assert queries.get_earnings(seller)["pending_cents"] == 2400
     services.set_sale_hold(sale_id=later.id, is_held=False)
     assert services.release_earnings(now=utcnow() + timedelta(days=31)) == 1
-    assert queries.earnings(seller)["available_cents"] == 800 + 2400
+    assert queries.get_earnings(seller)["available_cents"] == 800 + 2400
     assert ledger.check() == []
 
 
@@ -158,7 +158,7 @@ def test_a_released_sale_cannot_be_reversed(orgs):
     with pytest.raises(Conflict) as raised:
         services.reverse_sale(sale_id=sale.id)
     assert raised.value.code == "sale_released"
-    assert queries.wallet_balance(buyer) == 0
+    assert queries.get_wallet_balance(buyer) == 0
 
 
 def test_payout_reserves_then_moves_available_to_paid_out(orgs, admin):
@@ -175,7 +175,7 @@ def test_payout_reserves_then_moves_available_to_paid_out(orgs, admin):
         services.request_payout(seller_org_id=seller, amount_cents=5000, idempotency_key="a").id
         == payout.id
     )
-    figures = queries.earnings(seller)
+    figures = queries.get_earnings(seller)
     assert (figures["available_cents"], figures["requested_cents"]) == (3000, 5000)
     with pytest.raises(Invalid) as raised:
         services.request_payout(seller_org_id=seller, amount_cents=3001)
@@ -186,7 +186,7 @@ def test_payout_reserves_then_moves_available_to_paid_out(orgs, admin):
     assert services.mark_payout_paid(payout_id=payout.id, reference="TRF-1").status == "paid"
     with pytest.raises(Conflict):
         services.mark_payout_paid(payout_id=payout.id, reference="TRF-2")
-    figures = queries.earnings(seller)
+    figures = queries.get_earnings(seller)
     assert figures == {
         "pending_cents": 0,
         "available_cents": 0,
@@ -205,7 +205,7 @@ def test_the_database_refuses_a_negative_wallet_even_without_the_service(orgs):
         session.execute(
             update(LedgerAccount).where(LedgerAccount.id == wallet.id).values(balance_cents=-1)
         )
-    assert queries.wallet_balance(buyer) == 100
+    assert queries.get_wallet_balance(buyer) == 100
 
 
 def test_a_journal_that_does_not_balance_is_never_written(orgs):
@@ -245,7 +245,7 @@ def test_release_command_releases_due_sales(orgs, runner):
     result = runner.invoke(args=["billing", "release"])
     assert result.exit_code == 0, result.output
     assert "released 1 sale" in result.output
-    assert queries.earnings(seller)["available_cents"] == 800
+    assert queries.get_earnings(seller)["available_cents"] == 800
 
 
 def test_release_task_is_scheduled_and_runs(app, orgs):
@@ -258,4 +258,4 @@ def test_release_task_is_scheduled_and_runs(app, orgs):
     fund_wallet(buyer, 1000)
     sell(buyer, seller, 1000, days=-1)
     assert release_earnings.delay().get() == 1
-    assert queries.earnings(seller)["available_cents"] == 800
+    assert queries.get_earnings(seller)["available_cents"] == 800

@@ -16,7 +16,7 @@ from app.errors import Invalid
 from app.extensions import db
 from app.settings import get_settings
 from billing import ledger, queries, services
-from billing.ledger import InsufficientFunds
+from billing.errors import InsufficientFunds
 from billing.models import LedgerEntry, Payout, RefundPart, Sale, TopUp
 from tests.billing.helpers import fund_wallet, make_org
 from tests.helpers import clean_database
@@ -56,7 +56,7 @@ def _assert_books_sound(buyers, sellers):
     session = db.session
     # Every journal sums to zero (also in check) and no wallet is below zero.
     for org in buyers:
-        assert queries.wallet_balance(org) >= 0
+        assert queries.get_wallet_balance(org) >= 0
     # The platform's revenue is exactly the fees of the sales not reversed.
     fees = session.scalar(
         select(func.coalesce(func.sum(Sale.fee_cents), 0)).where(Sale.status != "reversed")
@@ -79,7 +79,7 @@ def _assert_books_sound(buyers, sellers):
             .join(RefundPart.refund)
             .where(RefundPart.status != "failed", RefundPart.refund.has(organization_id=org))
         )
-        assert queries.wallet_balance(org) == paid_in - spent - refunded
+        assert queries.get_wallet_balance(org) == paid_in - spent - refunded
     for org in sellers:
         by_status = defaultdict(int)
         for status, cents in session.execute(
@@ -95,7 +95,7 @@ def _assert_books_sound(buyers, sellers):
             .group_by(Payout.status)
         ):
             payouts[status] = int(cents)
-        figures = queries.earnings(org)
+        figures = queries.get_earnings(org)
         assert figures["pending_cents"] == by_status["pending"]
         assert figures["paid_out_cents"] == payouts["paid"]
         assert figures["requested_cents"] == payouts["requested"]
@@ -199,7 +199,7 @@ def test_random_money_movements_keep_the_books_sound(app, funding, steps):
             with transaction():
                 get_settings().platform_fee_bps = step[1]
         for org in buyers:
-            assert queries.wallet_balance(org) == expected_wallet[org]
+            assert queries.get_wallet_balance(org) == expected_wallet[org]
     _assert_books_sound(buyers, sellers)
     # Then everything due is released and paid out, so every example ends through payouts.
     services.release_earnings(now=clock + timedelta(days=30))

@@ -60,14 +60,14 @@ def test_stripe_down_is_503_nothing_kept_and_the_same_key_works_later(
     error = response.get_json()["error"]
     assert error["code"] == "payment_provider_unavailable"
     assert "nothing was charged" in error["message"]
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     assert stored_keys() == 0
     assert payment_intents(stripe_server) == []
     # Stripe is back: the client retries with the same key and is charged once.
     retry = top_up(client, headers, "while-down")
     assert retry.status_code == 201
     assert retry.get_json()["status"] == "succeeded"
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert len(payment_intents(stripe_server)) == 1
     statuses = sorted(t.status for t in db.session.scalars(select(TopUp)))
     assert statuses == ["failed", "succeeded"]  # the attempt that never left is on record
@@ -92,7 +92,7 @@ def _pending_after_lost_answer(client, buyer, headers, stripe_server, proxy):
     assert error["code"] == "payment_provider_unavailable"
     assert error["details"]["status"] == "pending"
     assert proxy.forwarded == 1
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     assert stored_keys() == 0
     (pi,) = payment_intents(stripe_server)
     assert pi["status"] == "succeeded"  # Stripe charged: only the answer was lost
@@ -115,7 +115,7 @@ def test_lost_answer_leaves_the_top_up_pending_until_the_webhook_credits_it_once
     assert post_event(client, succeeded).status_code == 200
     assert post_event(client, succeeded).status_code == 200  # delivered twice
     assert post_event(client, event("payment_intent.succeeded", pi)).status_code == 200
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert db.session.get(TopUp, top_up_id).status == "succeeded"
     assert ledger.check() == []
 
@@ -128,11 +128,11 @@ def test_lost_answer_is_settled_by_reconcile_fix(
     report = runner.invoke(args=["billing", "reconcile"])
     assert report.exit_code == 1
     assert "pending_here" in report.output and f"top-up {top_up_id}" in report.output
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     fixed = runner.invoke(args=["billing", "reconcile", "--fix"])
     assert fixed.exit_code == 0, fixed.output
     assert "fixed: credited" in fixed.output
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     clean = runner.invoke(args=["billing", "reconcile"])
     assert clean.exit_code == 0, clean.output
     assert "0 difference(s)" in clean.output
@@ -156,7 +156,7 @@ def test_lost_refund_answer_is_settled_by_reconcile(
     assert response.get_json()["status"] == "pending"
     app.config["STRIPE_API_BASE"] = stripe_server
     assert [r["amount"] for r in stripe_get(stripe_server, "refunds")["data"]] == [1200]
-    assert queries.wallet_balance(buyer.organization_id) == 3800
+    assert queries.get_wallet_balance(buyer.organization_id) == 3800
     # Pending refunds are young: reconcile waits for them unless the grace has passed.
     from datetime import timedelta
 
@@ -171,4 +171,4 @@ def test_lost_refund_answer_is_settled_by_reconcile(
         == "succeeded"
     )
     assert runner.invoke(args=["billing", "reconcile"]).exit_code == 0
-    assert queries.wallet_balance(buyer.organization_id) == 3800
+    assert queries.get_wallet_balance(buyer.organization_id) == 3800

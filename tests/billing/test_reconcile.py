@@ -6,6 +6,7 @@ from sqlalchemy import delete
 from app.db import transaction
 from app.extensions import db
 from billing import services
+from billing.errors import CardDeclined
 from billing.models import TopUp
 from billing.reconcile import reconcile
 from tests.billing.helpers import fund_wallet
@@ -56,7 +57,7 @@ def test_an_amount_that_differs_is_reported(runner, paid):
 def test_a_declined_top_up_matches_its_failed_payment_intent(runner, buyer, stripe_server):
     org = buyer.organization_id
     services.add_payment_method(buyer_org_id=org, payment_method="pm_card_chargeCustomerFail")
-    with pytest.raises(services.CardDeclined):
+    with pytest.raises(CardDeclined):
         services.create_top_up(buyer_org_id=org, amount_cents=5000, idempotency_key="d")
     result = reconcile()
     assert result.differences == []
@@ -66,7 +67,7 @@ def test_a_declined_top_up_matches_its_failed_payment_intent(runner, buyer, stri
 def test_a_pending_top_up_stripe_shows_failed_is_settled_by_fix(buyer, stripe_server):
     org = buyer.organization_id
     services.add_payment_method(buyer_org_id=org, payment_method="pm_card_chargeCustomerFail")
-    with pytest.raises(services.CardDeclined):
+    with pytest.raises(CardDeclined):
         services.create_top_up(buyer_org_id=org, amount_cents=5000, idempotency_key="d")
     # As if the decline had never been recorded here.
     with transaction():

@@ -55,7 +55,7 @@ def test_refund_goes_to_the_newest_top_ups_first(client, buyer, headers, stripe_
         (newer.stripe_payment_intent_id, 3000),
         (older.stripe_payment_intent_id, 3000),
     }
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     assert ledger.balance_of("refunds") == 6000
     assert ledger.check() == []
 
@@ -86,7 +86,7 @@ def test_same_key_refunds_once(client, buyer, headers, stripe_server):
     assert first.get_json()["id"] == second.get_json()["id"]
     assert len(stripe_refunds(stripe_server)) == 1
     assert client.post(REFUNDS, json={"amount_cents": 999}, headers=key).status_code == 409
-    assert queries.wallet_balance(buyer.organization_id) == 4000
+    assert queries.get_wallet_balance(buyer.organization_id) == 4000
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, "100", None, 10**20])
@@ -97,7 +97,7 @@ def test_bad_refund_amounts_are_422_and_move_nothing(
     response = client.post(REFUNDS, json={"amount_cents": amount}, headers=headers)
     assert response.status_code == 422
     assert "amount_cents" in response.get_json()["error"]["details"]
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert client.get(REFUNDS, headers=headers).get_json()["items"] == []
     assert stripe_refunds(stripe_server) == []
 
@@ -111,11 +111,11 @@ def test_refund_while_stripe_is_down_keeps_the_money_in_the_wallet(
         response = client.post(REFUNDS, json={"amount_cents": 1000}, headers=key)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "payment_provider_unavailable"
-    assert queries.wallet_balance(buyer.organization_id) == 5000
+    assert queries.get_wallet_balance(buyer.organization_id) == 5000
     assert stripe_refunds(stripe_server) == []
     retry = client.post(REFUNDS, json={"amount_cents": 1000}, headers=key)
     assert retry.status_code == 201 and retry.get_json()["status"] == "succeeded"
-    assert queries.wallet_balance(buyer.organization_id) == 4000
+    assert queries.get_wallet_balance(buyer.organization_id) == 4000
     assert ledger.check() == []
 
 

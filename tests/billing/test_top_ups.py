@@ -8,7 +8,7 @@ from app.idempotency import IdempotencyKey
 from billing import ledger, queries
 from billing.models import StripeCustomer, TopUp
 from tests.billing.helpers import payment_intents, stripe_get
-from tests.helpers import make_user
+from tests.helpers import csrf_token, log_in, make_user
 
 pytestmark = pytest.mark.stripe
 
@@ -59,7 +59,7 @@ def test_same_key_with_another_body_is_409_and_charges_nothing(
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "idempotency_key_reused"
     assert len(payment_intents(stripe_server)) == 1
-    assert queries.wallet_balance(db.session.scalar(select(TopUp.organization_id))) == 5000
+    assert queries.get_wallet_balance(db.session.scalar(select(TopUp.organization_id))) == 5000
 
 
 def test_top_up_needs_an_idempotency_key(client, buyer_headers):
@@ -79,7 +79,7 @@ def test_declined_card_is_402_wallet_unchanged_and_failed_top_up_listed(
     error = response.get_json()["error"]
     assert error["code"] == "card_declined"
     assert "declined" in error["message"]
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
     listed = client.get(TOP_UPS, headers=buyer_headers).get_json()["items"]
     assert [(t["status"], t["amount_cents"], t["failure_code"]) for t in listed] == [
         ("failed", 5000, "card_declined")
@@ -88,7 +88,7 @@ def test_declined_card_is_402_wallet_unchanged_and_failed_top_up_listed(
     again = top_up(client, buyer_headers, 5000, "declined-1")
     assert again.status_code == 402
     assert len(payment_intents(stripe_server)) == 1
-    assert queries.wallet_balance(buyer.organization_id) == 0
+    assert queries.get_wallet_balance(buyer.organization_id) == 0
 
 
 def test_card_declined_at_attach_is_402(client, buyer_headers):
@@ -140,7 +140,7 @@ def test_top_up_limits_are_5_and_10000_dollars(client, buyer, buyer_headers):
     add_card(client, buyer_headers)
     assert top_up(client, buyer_headers, 500, "low").status_code == 201
     assert top_up(client, buyer_headers, 1_000_000, "high").status_code == 201
-    assert queries.wallet_balance(buyer.organization_id) == 1_000_500
+    assert queries.get_wallet_balance(buyer.organization_id) == 1_000_500
 
 
 def test_one_customer_per_organisation_made_on_first_need(
@@ -182,6 +182,31 @@ def test_another_organisations_cards_and_top_ups_are_404(client, buyer_headers, 
     # Attaching someone else's card id is refused without saying whose it is.
     response = client.post(CARDS, json={"payment_method": card["id"]}, headers=other)
     assert response.status_code == 422
+
+
+def test_another_buyers_card_id_gets_exactly_the_answer_an_unknown_id_gets(
+    client, buyer_headers, auth
+):
+    """Never a hint that the card exists (security review L4), over the API and the page."""
+    card = add_card(client, buyer_headers)
+    someone = make_user("buyer")
+    other = auth(someone)
+    unknown = client.post(CARDS, json={"payment_method": "pm_nope_nothing"}, headers=other)
+    theirs = client.post(CARDS, json={"payment_method": card["id"]}, headers=other)
+    assert unknown.status_code == theirs.status_code == 422
+    assert unknown.get_json()["error"]["code"] == "invalid_payment_method"
+    assert theirs.get_json() == unknown.get_json()
+    log_in(client, someone)
+
+    def page_post(payment_method):
+        headers = {"X-CSRFToken": csrf_token(client, "/billing"), "Accept": "application/json"}
+        body = {"payment_method": payment_method}
+        return client.post("/billing/cards", json=body, headers=headers)
+
+    on_page = [page_post(pm) for pm in ("pm_nope_nothing", card["id"])]
+    assert [r.status_code for r in on_page] == [422, 422]
+    assert on_page[0].get_json() == on_page[1].get_json() == unknown.get_json()
+    assert client.get(CARDS, headers=other).get_json()["items"] == []
 
 
 def test_sellers_and_admins_have_no_wallet(client, seller, admin, auth):

@@ -1,6 +1,8 @@
 """The Stripe webhook: signatures, once per event id, any order, refunds made outside Leadex,
 and real deliveries from the local Stripe server."""
 
+import io
+import logging
 import threading
 import time
 import uuid
@@ -66,7 +68,7 @@ def test_valid_event_is_200_received(client, org):
     response = post_event(client, event("payment_intent.succeeded", pi_object(top_up)))
     assert response.status_code == 200
     assert response.get_json() == {"received": True}
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
 
 
 @pytest.mark.parametrize("forgery", ["wrong_secret", "tampered", "no_header", "stale", "junk"])
@@ -90,7 +92,7 @@ def test_forged_events_are_400_and_change_nothing(client, org, forgery):
     assert response.get_json()["error"]["code"] == "invalid_signature"
     assert events_stored() == 0
     assert db.session.get(TopUp, top_up.id).status == "pending"
-    assert queries.wallet_balance(org) == 0
+    assert queries.get_wallet_balance(org) == 0
 
 
 def test_replayed_event_is_acknowledged_every_time_and_processed_once(client, org):
@@ -99,7 +101,7 @@ def test_replayed_event_is_acknowledged_every_time_and_processed_once(client, or
     for _ in range(3):
         assert post_event(client, evt).status_code == 200
     assert events_stored() == 1
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
     assert ledger.check() == []
 
 
@@ -133,7 +135,7 @@ def test_late_failure_after_success_never_undoes_the_payment(client, org):
         client, event("payment_intent.payment_failed", pi_object(top_up, "failed", pi_id=pi["id"]))
     )
     assert db.session.get(TopUp, top_up.id).status == "succeeded"
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
 
 
 def test_success_arriving_after_a_failure_credits_once(client, org):
@@ -146,7 +148,7 @@ def test_success_arriving_after_a_failure_credits_once(client, org):
     refreshed = db.session.get(TopUp, top_up.id)
     db.session.refresh(refreshed)
     assert refreshed.status == "succeeded"
-    assert queries.wallet_balance(org) == 5000
+    assert queries.get_wallet_balance(org) == 5000
     assert ledger.check() == []
 
 
@@ -169,7 +171,7 @@ def test_webhook_and_the_api_answer_credit_once_in_either_order(client, org):
         assert outcome == ("unchanged" if webhook_first else "credited")
         if not webhook_first:
             post_event(client, event("payment_intent.succeeded", pi))
-    assert queries.wallet_balance(org) == 10_000
+    assert queries.get_wallet_balance(org) == 10_000
     assert ledger.check() == []
 
 
@@ -178,7 +180,7 @@ def test_an_amount_that_differs_is_not_credited(client, org):
     pi = pi_object(top_up) | {"amount": 4000}
     post_event(client, event("payment_intent.succeeded", pi))
     assert db.session.get(TopUp, top_up.id).status == "pending"
-    assert queries.wallet_balance(org) == 0
+    assert queries.get_wallet_balance(org) == 0
 
 
 @pytest.mark.stripe
@@ -206,7 +208,7 @@ def test_refund_made_at_stripe_is_taken_from_the_wallet_once(
     evt = event("charge.refunded", charge)
     assert post_event(client, evt).status_code == 200
     assert post_event(client, event("charge.refunded", charge)).status_code == 200
-    assert queries.wallet_balance(buyer.organization_id) == 3500
+    assert queries.get_wallet_balance(buyer.organization_id) == 3500
     refund = db.session.scalar(select(WalletRefund))
     assert (refund.source, refund.amount_cents, refund.status) == ("stripe", 1500, "succeeded")
     assert runner.invoke(args=["billing", "reconcile"]).exit_code == 0
@@ -214,7 +216,7 @@ def test_refund_made_at_stripe_is_taken_from_the_wallet_once(
     client.post("/api/v1/billing/refunds", json={"amount_cents": 500}, headers=headers)
     charge = stripe_get(stripe_server, f"charges/{top_up.stripe_charge_id}")
     post_event(client, event("charge.refunded", charge))
-    assert queries.wallet_balance(buyer.organization_id) == 3000
+    assert queries.get_wallet_balance(buyer.organization_id) == 3000
     assert ledger.check() == []
 
 
@@ -231,8 +233,156 @@ def test_charge_refunded_without_the_refund_list_uses_the_refunded_total(client,
     }
     post_event(client, event("charge.refunded", charge))
     post_event(client, event("charge.refunded", charge))
-    assert queries.wallet_balance(org) == 3000
+    assert queries.get_wallet_balance(org) == 3000
     assert db.session.get(TopUp, top_up.id).refunded_cents == 2000
+
+
+class ReadSpy(io.BytesIO):
+    """A request body that remembers whether anyone read it."""
+
+    was_read = False
+
+    def read(self, *args):
+        ReadSpy.was_read = True
+        return super().read(*args)
+
+    def readinto(self, buffer):
+        ReadSpy.was_read = True
+        return super().readinto(buffer)
+
+    def readline(self, *args):
+        ReadSpy.was_read = True
+        return super().readline(*args)
+
+
+def test_a_request_without_a_signature_is_refused_before_its_body_is_read(client):
+    body = b'{"id": "evt_unsigned", "type": "payment_intent.succeeded"}'
+    ReadSpy.was_read = False
+    response = client.post(
+        WEBHOOK,
+        input_stream=ReadSpy(body),
+        content_length=len(body),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_signature"
+    assert ReadSpy.was_read is False
+    assert events_stored() == 0
+
+
+def test_a_body_over_one_mebibyte_is_413_with_the_error_envelope(client):
+    padding = "x" * (1024 * 1024)
+    evt = event("customer.created", {"id": "cus_big", "object": "customer", "note": padding})
+    body, headers = signed(evt)
+    response = client.post(WEBHOOK, data=body, headers=headers)
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "too_large"
+    assert set(error) == {"code", "message", "details"}
+    assert events_stored() == 0
+    # An event just under the limit is still read.
+    evt["data"]["object"]["note"] = "x" * (1024 * 1024 - 1024)
+    assert post_event(client, evt).status_code == 200
+
+
+def _refunded_charge(pi: dict, **fields) -> dict:
+    return {"id": "ch_m", "object": "charge", "payment_intent": pi["id"], **fields}
+
+
+def _refund(pi: dict, **fields) -> dict:
+    return {"id": "re_m", "object": "refund", "payment_intent": pi["id"], "metadata": {}} | fields
+
+
+def _without(obj: dict, key: str) -> dict:
+    return {k: v for k, v in obj.items() if k != key}
+
+
+# Each builds a signed-but-malformed event from (the credited PaymentIntent, a pending top-up).
+MALFORMED = {
+    "refunded total is text": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded="lots"),
+    ),
+    "refunded total is a numeric string": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded="2000"),
+    ),
+    "refunded total is missing": lambda pi, pending: ("charge.refunded", _refunded_charge(pi)),
+    "refunded total is negative": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=-2000),
+    ),
+    "a refund without its amount": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": [_refund(pi)]}),
+    ),
+    "a refund whose amount is text": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": [_refund(pi, amount="x")]}),
+    ),
+    "a refund that is not an object": lambda pi, pending: (
+        "charge.refunded",
+        _refunded_charge(pi, amount_refunded=1000, refunds={"data": ["re_m"]}),
+    ),
+    "a payment intent without metadata": lambda pi, pending: (
+        "payment_intent.succeeded",
+        _without(pi_object(pending), "metadata"),
+    ),
+    "metadata that is not an object": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": "leadex"},
+    ),
+    "a top-up id that is not an integer": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "1.5"}},
+    ),
+    "a top-up id in superscript digits": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "\u00b2"}},
+    ),
+    "a top-up id beyond any integer column": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"metadata": {"leadex_top_up_id": "9" * 20}},
+    ),
+    "a payment intent id that is a number": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"id": 12345},
+    ),
+    "an amount that is a string": lambda pi, pending: (
+        "payment_intent.succeeded",
+        pi_object(pending) | {"amount": str(pending.amount_cents)},
+    ),
+    "an amount that is missing": lambda pi, pending: (
+        "payment_intent.succeeded",
+        _without(pi_object(pending), "amount"),
+    ),
+    "a failure code that is not text": lambda pi, pending: (
+        "payment_intent.payment_failed",
+        pi_object(pending, "failed") | {"last_payment_error": {"code": 402, "message": "no"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_signed_but_malformed_events_are_400_logged_and_change_nothing(client, org, caplog, case):
+    credited = pending_top_up(org)
+    pi = pi_object(credited)
+    assert post_event(client, event("payment_intent.succeeded", pi)).status_code == 200
+    pending = pending_top_up(org, 3000)
+    stored = events_stored()
+    event_type, obj = MALFORMED[case](pi, pending)
+    evt = event(event_type, obj)
+    with caplog.at_level(logging.WARNING, logger="billing.webhooks"):
+        response = post_event(client, evt)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["code"] == "malformed_event"
+    assert events_stored() == stored
+    assert db.session.get(TopUp, pending.id).status == "pending"
+    assert db.session.get(TopUp, credited.id).refunded_cents == 0
+    assert db.session.scalar(select(func.count()).select_from(WalletRefund)) == 0
+    assert queries.get_wallet_balance(org) == 5000
+    assert any(evt["id"] in record.getMessage() for record in caplog.records)
+    assert ledger.check() == []
 
 
 @pytest.fixture
@@ -284,7 +434,7 @@ def test_local_stripe_server_delivers_signed_events_we_accept(
         time.sleep(0.1)
     assert stored is not None, "the local Stripe server's event never arrived"
     assert stored.outcome == "unchanged"  # the answer had credited the wallet already
-    assert queries.wallet_balance(buyer.organization_id) == 2500
+    assert queries.get_wallet_balance(buyer.organization_id) == 2500
 
 
 def test_register_webhook_command(runner, stripe_server):

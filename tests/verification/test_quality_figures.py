@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.db import utcnow
 from app.extensions import db
 from marketplace.models import Batch, Lead, SellerAccount, Vertical
+from marketplace.purchases.models import Purchase, PurchasedLead
 from tests.helpers import assert_forbidden, make_user
 from tests.verification.flow import pass_batch, upload
 from verification.models import SpotCheck
@@ -76,28 +77,50 @@ def add_batch(
 
 def add_sold_lead(batch, row, sales):
     now = utcnow()
-    db.session.add(
-        Lead(
-            batch_id=batch.id,
-            seller_id=batch.seller_id,
-            vertical_id=batch.vertical_id,
-            row_number=row,
-            status="listed",
-            price_cents=1000,
-            max_sales=3,
-            sales_count=sales,
-            listed_at=now - timedelta(days=3),
-            first_name="Ann",
-            last_name=f"Lee{row}",
-            country="US",
-            captured_at=now - timedelta(days=6),
-            consent_text="Yes, call me.",
-            consented_at=now - timedelta(days=6),
-            stage="SQL",
-            score=50,
-            temperature="warm",
-        )
+    lead = Lead(
+        batch_id=batch.id,
+        seller_id=batch.seller_id,
+        vertical_id=batch.vertical_id,
+        row_number=row,
+        status="listed",
+        price_cents=1000,
+        max_sales=3,
+        sales_count=sales,
+        listed_at=now - timedelta(days=3),
+        first_name="Ann",
+        last_name=f"Lee{row}",
+        country="US",
+        captured_at=now - timedelta(days=6),
+        consent_text="Yes, call me.",
+        consented_at=now - timedelta(days=6),
+        stage="SQL",
+        score=50,
+        temperature="warm",
     )
+    db.session.add(lead)
+    db.session.flush()
+    # Each sale is a bought lead of another buyer organisation, three days ago.
+    for _ in range(sales):
+        buyer = make_user("buyer")
+        purchase = Purchase(
+            buyer_org_id=buyer.organization_id,
+            request_hash="-",
+            total_cents=1000,
+            created_at=now - timedelta(days=3),
+        )
+        db.session.add(purchase)
+        db.session.flush()
+        db.session.add(
+            PurchasedLead(
+                purchase_id=purchase.id,
+                lead_id=lead.id,
+                buyer_org_id=buyer.organization_id,
+                seller_org_id=batch.seller_id,
+                price_cents=1000,
+                purchased_at=now - timedelta(days=3),
+                return_deadline=now + timedelta(days=4),
+            )
+        )
 
 
 @pytest.fixture

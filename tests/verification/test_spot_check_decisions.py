@@ -191,20 +191,3 @@ def test_a_batch_held_at_intake_is_not_sampled(seller, admin):
     assert batch.status == "held"
     assert spot_check(batch.id) is None and items(batch.id) == []
     assert lead_statuses(batch.id) == {"pending": 10}
-
-
-def test_missing_samples_are_drawn_later(seller, monkeypatch):
-    """A draw that fails right after intake is retried by the periodic task."""
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(services, "_draw", broken)
-    batch = upload(seller, 10)
-    assert batch.status == "spot_check" and spot_check(batch.id) is None
-    monkeypatch.undo()
-    from verification.tasks import draw_missing_samples
-
-    assert draw_missing_samples.delay().get() == [batch.id]
-    assert spot_check(batch.id).sample_size == 5
-    assert draw_missing_samples.delay().get() == []

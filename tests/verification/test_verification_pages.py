@@ -9,6 +9,7 @@ from app.extensions import db
 from marketplace.models import SellerAccount
 from tests.helpers import csrf_token, log_in, make_user
 from tests.verification.flow import items, pass_batch, spot_check, upload
+from verification import services
 from verification.models import SpotCheckItem
 
 
@@ -198,3 +199,50 @@ def test_navigation_and_dashboard_cards(client, seller, admin):
     log_in(client, seller)
     html = text(client.get("/dashboard"))
     assert 'href="/seller/quality"' in html and "Quality score" in html
+
+
+def test_an_outcome_recorded_by_another_admin_meanwhile_is_shown_on_the_item_page(
+    client, seller, admin, monkeypatch
+):
+    """Both admins opened the item while it was pending; the second one's post is refused by
+    the service, and the refusal is shown on the item's page, not on a 409 error page."""
+    batch = upload(seller, 3)
+    first = items(batch.id)[0]
+    other_admin = make_user("admin")
+    log_in(client, admin)
+    token = csrf_token(client, f"/admin/spot-checks/{first.id}")
+    record_outcome = services.record_outcome
+
+    def recorded_first_by_the_other_admin(**kwargs):
+        record_outcome(actor=other_admin, item_id=kwargs["item_id"], outcome="confirmed")
+        return record_outcome(**kwargs)
+
+    monkeypatch.setattr(services, "record_outcome", recorded_first_by_the_other_admin)
+    response = client.post(
+        f"/admin/spot-checks/{first.id}",
+        data={"csrf_token": token, "outcome": "fake", "note": "Nobody by that name."},
+    )
+    html = text(response)
+    assert response.status_code == 200
+    assert "flash-warning" in html and services.AlreadyRecorded.message in html
+    assert "Record outcome" not in html and "confirmed" in html  # the item as it is now
+    db.session.expire_all()
+    stored = db.session.get(SpotCheckItem, first.id)
+    assert stored.outcome == "confirmed" and stored.note is None
+
+
+def test_clearing_the_hold_of_a_seller_not_on_hold_is_a_warning_on_the_sellers_page(
+    client, seller, admin
+):
+    log_in(client, admin)
+    token = csrf_token(client, "/admin/sellers")
+    response = client.post(
+        f"/admin/sellers/{seller.organization_id}/clear-hold",
+        data={"csrf_token": token, "note": "Fixed."},
+        headers={"Referer": "/admin/sellers?sort=name"},
+    )
+    assert (
+        response.status_code == 302 and response.headers["Location"] == "/admin/sellers?sort=name"
+    )
+    html = text(client.get("/admin/sellers?sort=name"))
+    assert "flash-warning" in html and services.NotOnHold.message in html

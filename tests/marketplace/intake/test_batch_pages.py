@@ -47,6 +47,17 @@ def step_one(client, content: bytes, filename="leads.csv", **fields):
     return client.post("/seller/batches/new", data=data, content_type="multipart/form-data")
 
 
+def token_of(response) -> str:
+    """The staging token in step 1's redirect to ``/seller/batches/new/<token>/map``."""
+    return re.fullmatch(r"/seller/batches/new/([0-9a-f]{32})/map", response.headers["Location"])[1]
+
+
+def staged_file(app, token: str) -> Path:
+    """Where a staged upload's file is: the token names it; the cookie never holds a path."""
+    uploads = app.config["UPLOAD_DIR"] or Path(app.config["INSTANCE_DIR"]) / "uploads"
+    return Path(uploads) / "staging" / f"{token}.csv"
+
+
 def select_for(page: str, header: str) -> tuple[str, str]:
     """(field name, selected value) of the mapping drop-down labelled ``header``."""
     label = re.search(rf'<label[^>]*for="(col_\d+)"[^>]*>{re.escape(header)}</label>', page)
@@ -95,12 +106,10 @@ def test_staged_uploads_follow_the_configured_upload_dir(app, client, seller, tm
         log_in(client, seller)
         first = step_one(client, csv_bytes(mail_rows(2), header=MAIL_HEADER))
         assert first.status_code == 302
-        with client.session_transaction() as sess:
-            (staged,) = sess["staged_uploads"].values()
-        assert Path(staged["path"]).parent == tmp_path / "uploads" / "staging"
-        assert Path(staged["path"]).exists()
+        staged_path = tmp_path / "uploads" / "staging" / f"{token_of(first)}.csv"
+        assert staged_file(app, token_of(first)) == staged_path and staged_path.exists()
         created = step_two(client, first.headers["Location"], {"Mail": "email"})
-        assert created.status_code == 302 and not Path(staged["path"]).exists()
+        assert created.status_code == 302 and not staged_path.exists()
     finally:
         app.config["UPLOAD_DIR"] = previous
 
@@ -121,9 +130,10 @@ def test_upload_with_a_mapped_column_creates_the_batch_and_remembers_the_mapping
     assert re.fullmatch(r"/seller/batches/new/[0-9a-f]{32}/map", map_url)
     with client.session_transaction() as sess:
         (staged,) = sess["staged_uploads"].values()
-    staged_path = Path(staged["path"])
-    assert staged_path.parent == Path(app.config["INSTANCE_DIR"]) / "uploads" / "staging"
-    assert staged_path.exists()
+    staged_path = (
+        Path(app.config["INSTANCE_DIR"]) / "uploads" / "staging" / f"{token_of(first)}.csv"
+    )
+    assert staged_file(app, token_of(first)) == staged_path and staged_path.exists()
     assert staged["price_cents"] == 1250 and staged["max_sales"] == 3
 
     page = client.get(map_url).get_data(as_text=True)
@@ -193,7 +203,7 @@ def test_a_column_the_vertical_requires_can_be_mapped(client, seller, admin):
     assert extras == [{"roof_type": "tile"}] * 3
 
 
-def test_abandoned_uploads_are_dropped_beyond_five(client, seller):
+def test_abandoned_uploads_are_dropped_beyond_five(app, client, seller):
     log_in(client, seller)
     tokens = []
     for n in range(7):
@@ -202,8 +212,7 @@ def test_abandoned_uploads_are_dropped_beyond_five(client, seller):
     with client.session_transaction() as sess:
         staged = sess["staged_uploads"]
     assert sorted(staged) == sorted(tokens[2:])  # the two oldest went
-    staging = Path(staged[tokens[-1]]["path"]).parent
-    assert [(staging / f"{t}.csv").exists() for t in tokens] == [False] * 2 + [True] * 5
+    assert [staged_file(app, t).exists() for t in tokens] == [False] * 2 + [True] * 5
     assert client.get(f"/seller/batches/new/{tokens[0]}/map").status_code == 404
 
 
@@ -237,15 +246,15 @@ def test_step_one_checks_price_and_terms_and_converts_dollars_exactly(client, se
         assert (staged["price_cents"], staged["max_sales"]) == (cents, 1)
 
 
-def test_unreadable_file_goes_back_to_step_one(client, seller):
+def test_unreadable_file_goes_back_to_step_one(app, client, seller):
     log_in(client, seller)
     first = step_one(client, "first_name,last_name\nJos\xe9,Lopez\n".encode("latin-1"))
-    with client.session_transaction() as sess:
-        (staged,) = sess["staged_uploads"].values()
+    staged_path = staged_file(app, token_of(first))
+    assert staged_path.exists()
     response = client.get(first.headers["Location"])
     assert response.status_code == 302 and response.headers["Location"] == "/seller/batches/new"
     assert "not UTF-8" in client.get("/seller/batches/new").get_data(as_text=True)
-    assert not Path(staged["path"]).exists()
+    assert not staged_path.exists()
     assert client.get(first.headers["Location"]).status_code == 404
 
 

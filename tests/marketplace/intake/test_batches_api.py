@@ -313,3 +313,11 @@ def test_old_and_future_leads_are_rejected_by_age(client, seller, auth):
     body = batch(client, headers, upload(client, headers, csv_bytes(rows)).get_json()["id"])
     codes = {(r["row"], r["code"]) for r in rejections(client, headers, body["id"])}
     assert (1, "too_old") in codes and (2, "future_date") in codes
+
+
+def test_malformed_json_batch_is_400_and_stores_nothing(client, seller, auth):
+    headers = {**auth(seller), "Content-Type": "application/json"}
+    response = client.post("/api/v1/batches", headers=headers, data=b'{"vertical": "solar",')
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed_json"
+    assert client.get("/api/v1/batches", headers=auth(seller)).get_json()["items"] == []

@@ -1,0 +1,290 @@
+"""Saved searches (a buyer's named market filters) and auto-buy: standing orders that buy
+newly listed leads matching them.
+
+Fairness: each new lead (in id order) is offered to the active orders that match it, in the
+order "least recently served first": an order that has never bought counts as oldest, ties go
+to the older order (``created_at``, then id). An order that gets a lead moves to the back, so
+competing orders take turns (round robin) and the oldest order starts. A lead sold ``max_sales``
+times goes to that many orders (of distinct buyers); an order over a cap, or whose buyer
+already has the lead, is skipped.
+
+Caps: ``max_price_cents`` per lead, ``daily_cap`` leads per UTC day, ``budget_cents`` in all.
+A wallet too low pauses the order with ``paused_reason``; the buyer resumes it with a PUT.
+
+Only leads listed with their batch count as new: leads of a held seller listed paused and
+released later by ``clear_seller_hold`` are not auto-bought (the buyer can still buy them).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app.db import insert_if_absent, transaction, utcnow
+from app.errors import AppError, NotFound
+from app.extensions import db
+from billing import services as billing
+from billing.errors import InsufficientFunds
+from marketplace.autobuy.models import AutobuyRun, SavedSearch
+from marketplace.listings.queries import search_leads
+from marketplace.models import Lead
+from marketplace.purchases.models import PurchasedLead
+from marketplace.purchases.services import purchase_leads
+
+logger = logging.getLogger(__name__)
+
+LOW_WALLET = "insufficient_funds: the wallet could not pay for a matching lead"
+
+
+# --- saved searches ------------------------------------------------------------------------------
+
+
+def list_saved_searches(*, buyer_org_id: int):
+    return select(SavedSearch).where(SavedSearch.buyer_org_id == buyer_org_id)
+
+
+def get_saved_search(*, buyer_org_id: int, search_id: int) -> SavedSearch:
+    search = db.session.get(SavedSearch, search_id)
+    if search is None or search.buyer_org_id != buyer_org_id:
+        raise NotFound("No such saved search.")
+    return search
+
+
+def _apply(search: SavedSearch, *, name: str, filter: dict, auto_buy: dict | None) -> None:
+    search.name = name
+    search.filter = dict(filter)
+    if auto_buy is None:
+        search.auto_buy_status = None
+        search.max_price_cents = search.daily_cap = search.budget_cents = None
+        search.paused_reason = None
+        return
+    search.max_price_cents = auto_buy["max_price_cents"]
+    search.daily_cap = auto_buy["daily_cap"]
+    search.budget_cents = auto_buy["budget_cents"]
+    search.auto_buy_status = auto_buy.get("status", "active")
+    if search.auto_buy_status == "active":
+        search.paused_reason = None  # resumed by the buyer
+    elif search.paused_reason is None:
+        search.paused_reason = "paused by the buyer"
+
+
+def create_saved_search(*, buyer, name: str, filter: dict, auto_buy: dict | None) -> SavedSearch:
+    with transaction() as session:
+        search = SavedSearch(
+            buyer_org_id=buyer.organization_id,
+            created_by_id=buyer.id,
+            spent_cents=0,
+            bought_on_day=0,
+            created_at=utcnow(),
+        )
+        _apply(search, name=name, filter=filter, auto_buy=auto_buy)
+        session.add(search)
+    return search
+
+
+def replace_saved_search(
+    *, buyer, search_id: int, name: str, filter: dict, auto_buy: dict | None
+) -> SavedSearch:
+    """PUT: the whole saved search anew; spending so far stays counted."""
+    with transaction():
+        search = get_saved_search(buyer_org_id=buyer.organization_id, search_id=search_id)
+        _apply(search, name=name, filter=filter, auto_buy=auto_buy)
+    return search
+
+
+def delete_saved_search(*, buyer, search_id: int) -> None:
+    with transaction() as session:
+        session.delete(get_saved_search(buyer_org_id=buyer.organization_id, search_id=search_id))
+
+
+def pause_auto_buy(*, buyer_org_id: int, reason: str) -> int:
+    """Pause the organisation's active orders; changes rows only, in the caller's transaction
+    (billing's, for ``auto_recharge_failed``). Returns how many."""
+    with transaction() as session:
+        searches = list(
+            session.scalars(
+                select(SavedSearch).where(
+                    SavedSearch.buyer_org_id == buyer_org_id,
+                    SavedSearch.auto_buy_status == "active",
+                )
+            )
+        )
+        for search in searches:
+            search.auto_buy_status = "paused"
+            search.paused_reason = reason
+    return len(searches)
+
+
+def on_auto_recharge_failed(_sender=None, *, organization_id: int, reason, **_extra) -> None:
+    """Receiver of ``billing.signals.auto_recharge_failed``."""
+    pause_auto_buy(
+        buyer_org_id=organization_id, reason=f"auto_recharge_failed: {reason or 'top-up failed'}"
+    )
+
+
+# --- auto-buy ------------------------------------------------------------------------------------
+
+
+def _bought_today(search: SavedSearch, today) -> int:
+    return search.bought_on_day if search.bought_day == today else 0
+
+
+def _room_for(search: SavedSearch, lead: Lead, today) -> bool:
+    return (
+        search.auto_buy_status == "active"
+        and lead.price_cents <= search.max_price_cents
+        and _bought_today(search, today) < search.daily_cap
+        and search.spent_cents + lead.price_cents <= search.budget_cents
+    )
+
+
+def _active_orders() -> list[SavedSearch]:
+    return list(
+        db.session.scalars(
+            select(SavedSearch)
+            .where(SavedSearch.auto_buy_status == "active")
+            .order_by(
+                SavedSearch.last_bought_at.is_not(None),
+                SavedSearch.last_bought_at,
+                SavedSearch.created_at,
+                SavedSearch.id,
+            )
+        )
+    )
+
+
+def _matches(search: SavedSearch, lead_ids: list[int], now) -> set[int]:
+    stmt = (
+        search_leads(search.filter, now=now)
+        .with_only_columns(Lead.id)
+        .where(
+            Lead.id.in_(lead_ids),
+            Lead.price_cents <= search.max_price_cents,
+            Lead.seller_id != search.buyer_org_id,
+        )
+    )
+    return set(db.session.scalars(stmt))
+
+
+def _buy_one(search_id: int, lead_id: int) -> str:
+    """One lead for one order, with the order's counters, in one transaction.
+
+    Returns "bought", "skipped" (no longer fits: sold, caps, bought before) or "paused"."""
+    today = utcnow().date()
+    try:
+        with transaction() as session:
+            search = session.scalar(
+                select(SavedSearch)
+                .where(SavedSearch.id == search_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            lead = session.get(Lead, lead_id)
+            if search is None or lead is None or not _room_for(search, lead, today):
+                return "skipped"
+            had = session.scalar(
+                select(PurchasedLead.id).where(
+                    PurchasedLead.buyer_org_id == search.buyer_org_id,
+                    PurchasedLead.lead_id == lead_id,
+                )
+            )
+            if had is not None:
+                return "skipped"
+            buyer = SimpleNamespace(id=search.created_by_id, organization_id=search.buyer_org_id)
+            purchase = purchase_leads(
+                buyer=buyer,
+                lead_ids=[lead_id],
+                idempotency_key=f"autobuy:{search_id}:lead:{lead_id}",
+            )
+            search.spent_cents += purchase.total_cents
+            search.bought_on_day = _bought_today(search, today) + 1
+            search.bought_day = today
+            search.last_bought_at = utcnow()
+            buyer_org_id = search.buyer_org_id
+    except InsufficientFunds:
+        with transaction() as session:
+            search = session.get(SavedSearch, search_id)
+            if search is not None and search.auto_buy_status == "active":
+                search.auto_buy_status = "paused"
+                search.paused_reason = LOW_WALLET
+        return "paused"
+    except AppError as error:  # sold out, withdrawn or repriced meanwhile: the next order
+        logger.info("auto-buy %s skipped lead %s: %s", search_id, lead_id, error)
+        return "skipped"
+    try:
+        billing.maybe_auto_recharge(buyer_org_id)
+    except Exception:  # the purchase has committed; a recharge problem must not undo it
+        logger.exception("auto-recharge check failed after auto-buy %s", search_id)
+    return "bought"
+
+
+def match_new_leads(lead_ids) -> int:
+    """Offer newly listed leads to the active auto-buy orders (the fairness rule above).
+
+    One service for any set of new leads: a listed batch, or one real-time lead. Returns how
+    many leads were bought in all."""
+    lead_ids = sorted(set(lead_ids))
+    if not lead_ids:
+        return 0
+    now = utcnow()
+    with transaction():
+        orders = _active_orders()
+        matches = {order.id: _matches(order, lead_ids, now) for order in orders}
+    queue = [order.id for order in orders if matches[order.id]]
+    bought = 0
+    for lead_id in lead_ids:
+        served = []
+        for search_id in list(queue):
+            if lead_id not in matches[search_id]:
+                continue
+            outcome = _buy_one(search_id, lead_id)
+            if outcome == "bought":
+                bought += 1
+                served.append(search_id)
+            elif outcome == "paused":
+                queue.remove(search_id)
+        # Served orders go to the back, in the order they were served: the round robin.
+        queue = [sid for sid in queue if sid not in served] + served
+    return bought
+
+
+def run_batch(batch_id: int) -> int:
+    """The auto-buy run of a listed batch, once: its listed leads are new."""
+    with transaction():
+        if db.session.get(AutobuyRun, batch_id) is not None:
+            return 0
+        lead_ids = list(
+            db.session.scalars(
+                select(Lead.id).where(Lead.batch_id == batch_id, Lead.status == "listed")
+            )
+        )
+    bought = match_new_leads(lead_ids)
+    with transaction():
+        insert_if_absent(AutobuyRun, key=["batch_id"], batch_id=batch_id, done_at=utcnow())
+    return bought
+
+
+def missed_batches(*, since) -> list[int]:
+    """Batches listed since ``since`` whose auto-buy run has not happened (queue lost)."""
+    done = select(AutobuyRun.batch_id)
+    return list(
+        db.session.scalars(
+            select(Lead.batch_id)
+            .where(
+                Lead.status == "listed",
+                Lead.listed_at >= since,
+                Lead.batch_id.not_in(done),
+            )
+            .distinct()
+            .order_by(Lead.batch_id)
+        )
+    )
+
+
+def listed_before(batch_id: int, moment) -> bool:
+    listed_at = db.session.scalar(
+        select(Lead.listed_at).where(Lead.batch_id == batch_id, Lead.listed_at.is_not(None))
+    )
+    return listed_at is not None and listed_at <= moment

@@ -1,0 +1,48 @@
+"""The /market page: filters beside the results, masked leads only, errors beside the field."""
+
+from marketplace.listings import views
+from tests.helpers import make_user
+from tests.marketplace.listings.market import list_leads
+
+
+def test_the_market_page_lists_masked_leads_with_their_score_breakdown(client, login, buyer):
+    seller = make_user("seller")
+    (lead,) = list_leads(
+        seller,
+        {"first_name": "John", "last_name": "Smith", "email": "john.smith@example.com",
+         "address": "1 Market Street", "has_budget": "yes", "is_decision_maker": "yes"},
+    )  # fmt: skip
+    login(buyer)
+    page = client.get("/market")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "j***@example.com" in text and "J. S." in text
+    for secret in ("john.smith@example.com", "Smith", "1 Market Street", lead.phone,
+                   lead.consent_ip):  # fmt: skip
+        assert secret not in text
+    assert 'class="score-breakdown"' in text
+    assert lead.score_breakdown[0]["label"] in text
+    assert 'href="/market"' in text  # the navigation links to the market
+
+
+def test_filters_narrow_the_page_and_a_bad_value_shows_beside_its_field(client, login, buyer):
+    seller = make_user("seller")
+    list_leads(seller, {"city": "Oakland", "last_name": "Alpha"}, {"city": "Fresno"})
+    login(buyer)
+    text = client.get("/market?city=Fresno&stage=&vertical=").get_data(as_text=True)
+    assert "Fresno" in text and "Oakland" not in text.split("market-results")[1]
+    bad = client.get("/market?min_score=lots")
+    assert bad.status_code == 200
+    assert 'aria-invalid="true"' in bad.get_data(as_text=True)
+
+
+def test_the_market_page_needs_a_sign_in(client):
+    assert client.get("/market").status_code == 302
+
+
+def test_the_market_page_pages_through_results(client, login, buyer, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    list_leads(make_user("seller"), {}, {})
+    login(buyer)
+    first = client.get("/market?sort=price").get_data(as_text=True)
+    assert 'rel="next"' in first
