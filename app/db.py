@@ -120,17 +120,20 @@ def _run_after_commit(session) -> None:
             logger.exception("after-commit callback %r failed", fn)
 
 
-def insert_if_absent(model, *, key: list[str], **values) -> None:
+def insert_if_absent(model, *, key: list[str], **values) -> int | None:
     """``INSERT ... ON CONFLICT (key) DO NOTHING``: a row made on first need, race-free.
 
     Two first requests at once both get past "is it there?"; the database lets one insert and
-    the other do nothing instead of raising IntegrityError. Select the row afterwards. Only
-    flushes SQL: call it inside the caller's ``transaction()``.
+    the other do nothing instead of raising IntegrityError. Returns the new row's primary key
+    (its first column), or None when the row was already there (select it afterwards if
+    needed). Only flushes SQL: call it inside the caller's ``transaction()``.
     """
     session = db.session
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=key))
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
+    key_column = next(iter(model.__table__.primary_key.columns))
+    return session.execute(stmt.returning(key_column)).scalar()
 
 
 def in_transaction() -> bool:

@@ -130,24 +130,29 @@ class VerificationSchema(ma.Schema):
     consent_certificate = fields.Function(lambda lead: bool(lead.consent_certificate))
 
 
-class FullLeadSchema(ma.Schema):
-    """A lead with its full contact: for its seller, its buyers and admins only."""
+class LeadSaleSchema(ma.Schema):
+    """The fields every view of a lead shares: its sale terms and its checks, no contact."""
 
     id = fields.Integer()
-    batch_id = fields.Integer()
-    row = fields.Integer(attribute="row_number")
-    status = fields.String()
     captured_at = fields.AwareDateTime()
     listed_at = fields.AwareDateTime(allow_none=True)
     price_cents = fields.Integer()
     currency = fields.String()
     max_sales = fields.Integer()
     sales_remaining = fields.Function(lambda lead: lead.max_sales - lead.sales_count)
+    verification = fields.Function(lambda lead: VerificationSchema().dump(lead))
+
+
+class FullLeadSchema(LeadSaleSchema):
+    """A lead with its full contact: for its seller, its buyers and admins only."""
+
+    batch_id = fields.Integer()
+    row = fields.Integer(attribute="row_number")
+    status = fields.String()
     contact = fields.Function(lambda lead: ContactSchema().dump(lead))
     location = fields.Function(lambda lead: LocationSchema().dump(lead))
     consent = fields.Function(lambda lead: ConsentSchema().dump(lead))
     qualification = fields.Function(lambda lead: QualificationSchema().dump(lead))
-    verification = fields.Function(lambda lead: VerificationSchema().dump(lead))
     answers = fields.Function(
         lambda lead: {
             "has_budget": lead.has_budget,

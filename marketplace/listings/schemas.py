@@ -15,7 +15,7 @@ from webargs.fields import DelimitedList
 
 from app.api import MAX_CURSOR_LENGTH
 from marketplace.intake.services import MAX_PRICE_CENTS
-from marketplace.schemas import BantSchema, FrameworksSchema, VerificationSchema
+from marketplace.schemas import BantSchema, FrameworksSchema, LeadSaleSchema
 from verification.rules.columns import TIMELINES
 
 STAGES = ("unqualified", "CQL", "MQL", "PQL", "SQL", "lost")
@@ -192,21 +192,13 @@ def _seller(lead) -> dict:
     return {"id": lead.seller_id, "quality_score": account.quality_score if account else None}
 
 
-class LeadPreviewSchema(ma.Schema):
+class LeadPreviewSchema(LeadSaleSchema):
     """A lead on sale as every signed-in account sees it (api-v1.md's masked lead)."""
 
-    id = fields.Integer()
     vertical = fields.Function(lambda lead: lead.vertical.slug)
-    captured_at = fields.AwareDateTime()
-    listed_at = fields.AwareDateTime(allow_none=True)
-    price_cents = fields.Integer()
-    currency = fields.String()
-    max_sales = fields.Integer()
-    sales_remaining = fields.Function(lambda lead: lead.max_sales - lead.sales_count)
     preview = fields.Function(lambda lead: MaskedContactSchema().dump(lead))
     location = fields.Function(lambda lead: AreaSchema().dump(lead))
     qualification = fields.Function(lambda lead: QualificationPreviewSchema().dump(lead))
-    verification = fields.Function(lambda lead: VerificationSchema().dump(lead))
     seller = fields.Function(_seller)
 
 

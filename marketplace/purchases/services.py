@@ -15,10 +15,9 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from app.db import in_transaction, transaction, utcnow
+from app.db import in_transaction, insert_if_absent, transaction, utcnow
 from app.errors import Invalid
 from app.extensions import db
 from app.idempotency import IdempotencyKeyReused
@@ -274,19 +273,6 @@ def _take(candidates: list[Lead], wanted: int, buyer_org_id: int, now) -> tuple[
     return sorted(taken, key=lambda lead: lead.id), failed
 
 
-def _insert_purchased_lead(**values) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING: None when this organisation already has the lead."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(PurchasedLead)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["lead_id", "buyer_org_id"])
-        .returning(PurchasedLead.id)
-    )
-    return db.session.execute(stmt).scalar()
-
-
 def _charge(purchase: Purchase, taken: list[Lead], now: datetime) -> None:
     """Record each bought lead and charge it; a wallet too low fails the whole purchase."""
     buyer_org_id = purchase.buyer_org_id
@@ -304,7 +290,9 @@ def _charge(purchase: Purchase, taken: list[Lead], now: datetime) -> None:
     )
     for lead in taken:
         deadline = now + timedelta(days=windows[lead.vertical_id])
-        row_id = _insert_purchased_lead(
+        row_id = insert_if_absent(
+            PurchasedLead,
+            key=["lead_id", "buyer_org_id"],
             purchase_id=purchase.id,
             lead_id=lead.id,
             buyer_org_id=buyer_org_id,

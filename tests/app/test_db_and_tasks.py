@@ -39,9 +39,17 @@ def test_insert_if_absent_inserts_once_and_then_does_nothing():
         org_id = org.id
     for name in ("second", "third"):
         with transaction():
-            insert_if_absent(Organization, key=["id"], id=org_id, name=name, kind="buyer")
+            assert (
+                insert_if_absent(Organization, key=["id"], id=org_id, name=name, kind="buyer")
+                is None
+            )
     db.session.expire_all()
     assert db.session.get(Organization, org_id).name == "first"
+    with transaction():
+        new_id = insert_if_absent(
+            Organization, key=["id"], id=org_id + 1, name="new", kind="buyer"
+        )
+    assert db.session.get(Organization, new_id).name == "new"
 
 
 def test_enqueue_runs_a_registered_task_by_name_in_eager_mode():
