@@ -1,5 +1,5 @@
-"""What the platform derives from a lead's values: qualification, score and the postal search
-key as Lead columns.
+"""What the platform derives from a lead's values: qualification, score and the search keys
+(postal code, region, city) as Lead columns.
 
 One mapping for intake (a new lead) and for a re-score (a person's BANT replacing the seller's),
 so a new score column is added in one place. Pure: it runs in intake's worker processes.
@@ -33,7 +33,17 @@ def derive(values: dict, bant_override: dict | None = None) -> dict:
         "score_breakdown": breakdown,
         "temperature": temperature(score),
         "postal_key": postal_key(values.get("postal_code")),
+        "region_key": area_key(values.get("region")),
+        "city_key": area_key(values.get("city")),
     }
+
+
+def area_key(name: str | None) -> str | None:
+    """A region or city lower-cased, runs of spaces made one: the market matches it exactly,
+    so "oakland " finds "Oakland"."""
+    if not name:
+        return None
+    return " ".join(str(name).split()).lower() or None
 
 
 def postal_key(code: str | None) -> str | None:

@@ -135,7 +135,7 @@ class Lead(db.Model):
         _on_sale_index("ix_leads_on_sale_score", "score", "id"),
         _on_sale_index("ix_leads_on_sale_price", "price_cents", "id"),
         _on_sale_index("ix_leads_on_sale_vertical", "vertical_id", "listed_at", "id"),
-        _on_sale_index("ix_leads_on_sale_city", "city", "country"),
+        _on_sale_index("ix_leads_on_sale_city", "city_key", "country"),
         # LIKE 'prefix%' uses a b-tree on PostgreSQL only with the pattern operator class.
         _on_sale_index(
             "ix_leads_on_sale_postal_key",
@@ -177,6 +177,9 @@ class Lead(db.Model):
     postal_prefix: Mapped[str | None] = mapped_column(String(16))
     # The postal code upper-case without spaces: what the postal_prefix filter matches.
     postal_key: Mapped[str | None] = mapped_column(String(32))
+    # Region and city lower-cased (derive.area_key): what the market's filters match.
+    region_key: Mapped[str | None] = mapped_column(String(1000))
+    city_key: Mapped[str | None] = mapped_column(String(1000))
     address: Mapped[str | None] = mapped_column(String(1000))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consent_text: Mapped[str] = mapped_column(Text)

@@ -71,9 +71,13 @@ def search_leads(filters: dict, *, now: datetime) -> Select:
             Lead.vertical_id
             == select(Vertical.id).where(Vertical.slug == filters["vertical"]).scalar_subquery()
         )
-    for key in ("country", "region", "city"):
-        if key in filters:
-            stmt = stmt.where(getattr(Lead, key) == filters[key])
+    if "country" in filters:
+        stmt = stmt.where(Lead.country == filters["country"])
+    # Region and city match whatever the case and spacing (the filter is loaded as an area key).
+    if "region" in filters:
+        stmt = stmt.where(Lead.region_key == filters["region"])
+    if "city" in filters:
+        stmt = stmt.where(Lead.city_key == filters["city"])
     if "postal_prefix" in filters:
         stmt = stmt.where(Lead.postal_key.startswith(filters["postal_prefix"], autoescape=True))
     for key, column in (

@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
 from app.api import MAX_CURSOR_LENGTH
+from marketplace.derive import area_key
 from marketplace.intake.services import MAX_PRICE_CENTS
 from marketplace.schemas import BantSchema, FrameworksSchema, LeadSaleSchema
 from verification.rules.columns import TIMELINES
@@ -90,6 +91,9 @@ class _FilterMixin:
     def _normalise(self, data: dict, **_kwargs) -> dict:
         if "country" in data:
             data["country"] = data["country"].upper()
+        for key in ("region", "city"):
+            if key in data:
+                data[key] = area_key(data[key]) or ""
         if "postal_prefix" in data:
             data["postal_prefix"] = "".join(data["postal_prefix"].split()).upper()
         for key, value in data.items():

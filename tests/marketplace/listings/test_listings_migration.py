@@ -1,5 +1,6 @@
-"""Migration 0008_listings fills the new columns of leads already stored: the postal search key
-of every lead, and the expiry of listed ones (captured_at + the vertical's maximum age)."""
+"""Migrations 0008_listings and 0012_area_keys fill the new columns of leads already stored: the
+postal, region and city search keys of every lead, and the expiry of listed ones (captured_at +
+the vertical's maximum age)."""
 
 import os
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migratio
 CAPTURED = datetime(2026, 11, 1, 12, 30, 15, 250000, tzinfo=UTC)
 
 
-def _stored_lead(conn, tables, *, status: str, postal_code, row: int) -> None:
+def _stored_lead(conn, tables, *, status: str, postal_code, row: int, **more) -> None:
     lead = {
         "batch_id": 1, "seller_id": 1, "vertical_id": 1, "row_number": row, "status": status,
         "is_paused": False, "price_cents": 1500, "currency": "usd", "max_sales": 1,
@@ -28,7 +29,7 @@ def _stored_lead(conn, tables, *, status: str, postal_code, row: int) -> None:
         "faint": 0, "gpct": 0, "stage": "unqualified", "claimed_stage_unsupported": False,
         "score": 10, "score_breakdown": [], "temperature": "cold",
     }  # fmt: skip
-    conn.execute(tables["leads"].insert().values(**lead))
+    conn.execute(tables["leads"].insert().values(**lead, **more))
 
 
 def test_existing_leads_get_their_postal_key_and_listed_ones_their_expiry(app, tmp_path):
@@ -61,16 +62,22 @@ def test_existing_leads_get_their_postal_key_and_listed_ones_their_expiry(app, t
                         duplicate_count=0, created_at=CAPTURED,
                     )
                 )  # fmt: skip
-                _stored_lead(conn, tables, status="listed", postal_code="SW1A 1AA", row=1)
+                _stored_lead(
+                    conn, tables, status="listed", postal_code="SW1A 1AA", row=1,
+                    region="England", city="Saint  Albans ",
+                )  # fmt: skip
                 _stored_lead(conn, tables, status="pending", postal_code="ec1a 1bb", row=2)
                 _stored_lead(conn, tables, status="listed", postal_code=None, row=3)
                 conn.execute(tables["leads"].update().values(vertical_id=vertical))
             upgrade(directory=MIGRATIONS, revision="head")
             leads = db.session.scalars(select(Lead).order_by(Lead.row_number)).all()
             got = [(lead.postal_key, lead.expires_at) for lead in leads]
+            keys = [(lead.region_key, lead.city_key) for lead in leads]
             db.session.remove()
             db.engine.dispose()
         expiry = CAPTURED + timedelta(days=30)
         assert got == [("SW1A1AA", expiry), ("EC1A1BB", None), (None, expiry)]
+        # 0012: the region and city keys the market's filters match, lower-cased.
+        assert keys == [("england", "saint albans"), (None, None), (None, None)]
     finally:
         drop()

@@ -63,6 +63,9 @@ FILTERS = [
     ({"country": "gb"}, lambda m, lead: lead.country == "GB"),
     ({"region": "CA"}, lambda m, lead: lead.region == "CA"),
     ({"city": "Oakland"}, lambda m, lead: lead.city == "Oakland"),
+    # Region and city match whatever the case and spacing the buyer types.
+    ({"region": "ca"}, lambda m, lead: lead.region == "CA"),
+    ({"city": "  san   FRANCISCO "}, lambda m, lead: lead.city == "San Francisco"),
     ({"postal_prefix": "941"}, lambda m, lead: lead.postal_code.startswith("941")),
     ({"postal_prefix": "94103"}, lambda m, lead: lead.postal_code == "94103"),
     ({"postal_prefix": "sw1a 1"}, lambda m, lead: lead.country == "GB"),
