@@ -1,5 +1,6 @@
 """Configuration read from environment variables, with safe defaults for the embedded mode."""
 
+import importlib
 import os
 import re
 import secrets
@@ -241,3 +242,18 @@ def prepare_storage(config) -> None:
     else:
         private_dir(instance_dir)
         private_dir(instance_dir / "uploads")
+
+
+def configured_callable(config, setting: str):
+    """The function a setting names as 'module:function' (or holds itself), or None when unset.
+
+    The contact checks that call a network service (EMAIL_DELIVERABILITY_CHECK,
+    PHONE_LINE_TYPE_LOOKUP) are plugged in this way, and intake and re-checks read them alike.
+    """
+    target = config.get(setting)
+    if not target:
+        return None
+    if callable(target):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -151,11 +151,35 @@ def reverse_sale(*, sale_id: int, reference: str | None = None) -> Sale:
 
 
 def set_sale_hold(*, sale_id: int, is_held: bool, reason: str | None = None) -> Sale:
-    """Hold a sale (an open dispute) or let it go: a held sale is never released."""
-    with transaction():
+    """Hold a sale (an open dispute) or let it go: a held sale is never released.
+
+    Holding is a conditional update on a sale still ``pending``, so a hold racing
+    ``release_earnings`` at the deadline either wins (the release skips the held sale) or is
+    refused with 409 ``sale_released``: no dispute is left open on money that has left.
+    """
+    with transaction() as session:
+        if is_held:
+            done = session.execute(
+                update(Sale)
+                .where(Sale.id == sale_id, Sale.status == "pending")
+                .values(is_held=True, hold_reason=reason)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not done:
+                raise Conflict(
+                    "The sale was already released to the seller.",
+                    code="sale_released",
+                    details={"sale_id": sale_id},
+                )
+        else:
+            session.execute(
+                update(Sale)
+                .where(Sale.id == sale_id)
+                .values(is_held=False, hold_reason=None)
+                .execution_options(synchronize_session=False)
+            )
         sale = queries.get_sale(sale_id)
-        sale.is_held = bool(is_held)
-        sale.hold_reason = reason if is_held else None
+        session.refresh(sale)
     return sale
 
 

@@ -159,6 +159,8 @@ class Lead(db.Model):
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # captured_at + the vertical's max_lead_age_days, set when listed; update_vertical keeps it.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "phone" or "email": an upheld dispute proved that field bad; the lead is off sale.
+    flagged_field: Mapped[str | None] = mapped_column(String(8))
 
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))

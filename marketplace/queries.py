@@ -5,7 +5,7 @@ query each, never a loop over leads). Intake's page reads are in marketplace/int
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 
@@ -215,6 +215,17 @@ def weekly_intake_counts(*, seller_id: int, since: datetime) -> dict[str, dict]:
     }
 
 
+def weekly_sales_counts(*, seller_id: int, since: datetime) -> dict[str, int]:
+    """Leads sold per week (ISO date of its Monday) since a moment: each sale counts."""
+    week = week_start(PurchasedLead.purchased_at).label("week")
+    stmt = (
+        select(week, func.count())
+        .where(PurchasedLead.seller_org_id == seller_id, PurchasedLead.purchased_at >= since)
+        .group_by(week)
+    )
+    return {str(when): int(n) for when, n in db.session.execute(stmt)}
+
+
 def seller_batches(*, seller_id: int, limit: int = 100) -> list[Batch]:
     """A seller's latest batches, newest first."""
     stmt = select(Batch).where(Batch.seller_id == seller_id).order_by(Batch.id.desc()).limit(limit)
@@ -245,3 +256,53 @@ def count_sellers_on_hold() -> int:
 def lead_ids_of_batch(*, batch_id: int) -> list[int]:
     """Every lead id of a batch, whatever its status (re-drawing a recorded sample)."""
     return list(db.session.scalars(select(Lead.id).where(Lead.batch_id == batch_id)))
+
+
+# --- what the disputes workflow reads of a purchase ----------------------------------------------
+
+
+def get_purchased_lead(*, buyer_org_id: int, lead_id: int) -> PurchasedLead | None:
+    """The row of ``lead_id`` bought by ``buyer_org_id``, or None (not bought by it)."""
+    return db.session.scalar(
+        select(PurchasedLead).where(
+            PurchasedLead.buyer_org_id == buyer_org_id, PurchasedLead.lead_id == lead_id
+        )
+    )
+
+
+def bought_count(*, buyer_org_id: int, since: datetime) -> int:
+    """Leads the organisation bought since ``since`` (each purchased lead once)."""
+    return db.session.scalar(
+        select(func.count()).where(
+            PurchasedLead.buyer_org_id == buyer_org_id, PurchasedLead.purchased_at >= since
+        )
+    )
+
+
+def earlier_sale_of_same_person(item: PurchasedLead, *, lookback_days: int) -> dict | None:
+    """Was the same person (lower-cased email or E.164 phone) sold to this buyer before ``item``,
+    within ``lookback_days`` of it? ``{"matched": "email"|"phone", "purchased_at"}`` or None.
+
+    Names only the matching field and when, never the other lead or its seller.
+    """
+    lead = item.lead
+    since = item.purchased_at - timedelta(days=lookback_days)
+    for field, value in (("email", lead.email), ("phone", lead.phone)):
+        if not value:
+            continue
+        column = getattr(Lead, field)
+        earlier = db.session.scalar(
+            select(func.min(PurchasedLead.purchased_at))
+            .join(Lead, Lead.id == PurchasedLead.lead_id)
+            .where(
+                PurchasedLead.buyer_org_id == item.buyer_org_id,
+                PurchasedLead.lead_id != item.lead_id,
+                PurchasedLead.purchased_at <= item.purchased_at,
+                PurchasedLead.purchased_at >= since,
+                PurchasedLead.id < item.id,
+                column == value,
+            )
+        )
+        if earlier is not None:
+            return {"matched": field, "purchased_at": earlier}
+    return None

@@ -11,6 +11,9 @@ the market, modules import each other directly and never this facade.
   changes; each call is one transaction.
 - Purchases (marketplace/purchases/services.py): buying leads and recording their outcomes;
   each call is one transaction.
+- Disputes (verification/disputes) withdraw a returned lead (``withdraw_lead`` with no actor:
+  the dispute audits), ``flag_lead`` a proved bad phone or email, ``rescore_lead`` a
+  misqualified one, and keep the bought lead's view in step (``set_purchase_dispute``).
 - Verticals and suppressions (marketplace/verticals.py, marketplace/suppressions.py): each
   call is one transaction.
 """
@@ -33,6 +36,7 @@ from marketplace.listings.services import (
 from marketplace.purchases.services import purchase_leads, record_outcome
 from marketplace.standing import (
     clear_seller_hold,
+    flag_lead,
     list_batch,
     lock_seller_account,
     mark_leads_defective,
@@ -43,6 +47,7 @@ from marketplace.standing import (
     seller_account,
     set_batch_spot_check,
     set_inspection_state,
+    set_purchase_dispute,
     set_quality_score,
     set_seller_hold,
     unpause_seller_leads,
@@ -67,6 +72,9 @@ __all__ = [
     "set_inspection_state",
     "set_quality_score",
     "BatchNotInSpotCheck",
+    # disputes
+    "flag_lead",
+    "set_purchase_dispute",
     # intake
     "create_csv_batch",
     "create_json_batch",

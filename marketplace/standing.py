@@ -19,6 +19,7 @@ from marketplace.derive import derive
 from marketplace.errors import BatchNotInSpotCheck
 from marketplace.listings.queries import expires_at_of
 from marketplace.models import Batch, Lead, SellerAccount
+from marketplace.purchases.models import PurchasedLead
 from marketplace.queries import lead_values
 
 
@@ -238,3 +239,41 @@ def set_quality_score(*, seller_id: int, score: int) -> bool:
     account.quality_score = score
     db.session.flush()
     return True
+
+
+# --- what the disputes workflow changes ----------------------------------------------------------
+
+
+def flag_lead(*, lead_id: int, field: str, values: dict) -> dict:
+    """An upheld dispute proved the lead's ``field`` ("phone" or "email") bad: flag it, take the
+    lead off sale for good, store what today's re-check found for that field (``values``: the
+    re-check's fresh values, e.g. the phone's type) and score it again. Returns the changes."""
+    if field not in ("phone", "email"):
+        raise ValueError(f"cannot flag {field!r}")
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound("No such lead.")
+    changes = {}
+    for key, value in values.items():
+        if (key == field or key.startswith(f"{field}_")) and hasattr(Lead, key):
+            if getattr(lead, key) != value:
+                changes[key] = {"before": getattr(lead, key), "after": value}
+                setattr(lead, key, value)
+    lead.flagged_field = field
+    if lead.status in ("pending", "listed"):
+        lead.status = "defective"
+    for key, value in derive(lead_values(lead)).items():
+        if getattr(lead, key) != value:
+            changes[key] = {"before": getattr(lead, key), "after": value}
+            setattr(lead, key, value)
+    db.session.flush()
+    return changes
+
+
+def set_purchase_dispute(*, purchased_lead_id: int, dispute_id: int, status: str) -> None:
+    """Keep the bought lead's view of its return in step with the dispute (flush only)."""
+    db.session.execute(
+        update(PurchasedLead)
+        .where(PurchasedLead.id == purchased_lead_id)
+        .values(dispute_id=dispute_id, dispute_status=status)
+    )

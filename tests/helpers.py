@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.auth import services
+from app.errors import AppError
 from app.extensions import db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -141,3 +143,28 @@ def empty_database(app, tmp_path):
         admin.dispose()
 
     return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def race(app, jobs: list) -> list:
+    """Run each ``job()`` in its own thread at once; its result, or the error code it raised."""
+    start = threading.Barrier(len(jobs))
+    outcomes: list = [None] * len(jobs)
+
+    def run(index, job):
+        with app.app_context():
+            start.wait()
+            try:
+                outcomes[index] = job()
+            except AppError as exc:
+                outcomes[index] = exc.code
+            except Exception as exc:  # noqa: BLE001 - a deadlock or any surprise fails the test
+                outcomes[index] = f"error: {exc!r}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes

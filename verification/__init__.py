@@ -9,13 +9,17 @@ def init_app(app, api) -> None:
     from verification import models  # noqa: F401  (tables known to migrations)
     from verification.api import blp
     from verification.cli import demo_step, verification_cli
+    from verification.disputes import models as dispute_models  # noqa: F401
+    from verification.disputes.api import blp as disputes_blp
     from verification.services import on_batch_processed
     from verification.tasks import SCHEDULE
     from verification.views import bp, register_navigation
 
     api.register_blueprint(blp)
+    api.register_blueprint(disputes_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(blp)
+    csrf.exempt(disputes_blp)
     app.register_blueprint(bp)
     register_navigation(app)
     # Intake sends this once a batch is in spot_check or held; connecting twice is a no-op.

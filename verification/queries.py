@@ -16,6 +16,7 @@ from app.auth.models import Organization
 from app.db import utcnow
 from app.extensions import db
 from marketplace import queries as market
+from verification.disputes import queries as disputes
 from verification.models import SpotCheck, SpotCheckItem
 from verification.rules.quality import quality_figures, quality_score
 
@@ -135,14 +136,10 @@ def spot_check_counts(*, seller_ids=None, since: datetime | None = None) -> dict
 
 
 def dispute_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:
-    """Per seller: disputes opened against its sold leads and disputes upheld.
-
-    PLACEHOLDER until the disputes issue: the disputes table does not exist yet, so every seller
-    has none. That issue replaces this body with one grouped query over disputes (by the
-    disputed sale's seller, ``since`` on the dispute's creation) and nothing else changes: the
-    figures, the score, the admin table and check_dispute_hold() all read from here.
-    """
-    return {seller_id: {"disputes": 0, "disputes_upheld": 0} for seller_id in seller_ids or ()}
+    """Per seller: disputes opened against its sold leads and disputes upheld (by the disputed
+    sale's seller, ``since`` on the dispute's opening). The figures, the score, the admin table
+    and check_dispute_hold() all read from here."""
+    return disputes.dispute_counts(seller_ids=seller_ids, since=since)
 
 
 def _counts(seller_ids, since: datetime | None) -> dict[int, dict]:
@@ -267,7 +264,8 @@ def weekly_rates(seller_id: int, *, weeks: int = CHART_WEEKS, now: datetime | No
             .group_by(week)
         )
     }
-    # Disputes by week come with the disputes issue (see dispute_counts); none exist yet.
+    sold = market.weekly_sales_counts(seller_id=seller_id, since=since)
+    disputed = disputes.weekly_dispute_counts(seller_id=seller_id, since=since)
     rows = []
     for offset in range(weeks):
         monday = first + timedelta(weeks=offset)
@@ -284,6 +282,13 @@ def weekly_rates(seller_id: int, *, weeks: int = CHART_WEEKS, now: datetime | No
                 "batches_rejected": rejected_batches,
                 "rejection_rate": rejected_rows / submitted if submitted else None,
                 "batch_rejection_rate": rejected_batches / inspected if inspected else None,
+                "leads_sold": sold.get(key, 0),
+                "disputes": disputed.get(key, (0, 0))[0],
+                "disputes_upheld": disputed.get(key, (0, 0))[1],
+                # Disputes opened in the week per lead sold in it (each sale counts).
+                "dispute_rate": (
+                    disputed.get(key, (0, 0))[0] / sold[key] if sold.get(key) else None
+                ),
             }
         )
     return rows

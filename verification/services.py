@@ -16,10 +16,12 @@ import secrets
 from dataclasses import asdict
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import insert, select, update
 
 from app.auth.models import User
 from app.auth.services import record_audit
+from app.config import configured_callable
 from app.db import transaction, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -74,7 +76,7 @@ def _require_admin(actor: User | None) -> None:
         raise Forbidden("Only Leadex staff work spot-checks and holds.")
 
 
-def _clean_note(note, *, required: bool) -> str | None:
+def clean_note(note, *, required: bool) -> str | None:
     text = note.strip() if isinstance(note, str) else ""
     if required and not text:
         raise Invalid("Say why, in a note.", details={"note": ["A note is required."]})
@@ -227,7 +229,7 @@ def _figures(check: SpotCheck) -> dict:
 # --- recording outcomes and deciding -------------------------------------------------------------
 
 
-def _clean_answers(outcome: str, answers) -> dict | None:
+def clean_answers(outcome: str, answers) -> dict | None:
     if outcome != "misqualified":
         if answers is not None:
             raise Invalid(
@@ -259,8 +261,8 @@ def record_outcome(
     _require_admin(actor)
     if outcome not in OUTCOMES:
         raise Invalid("Unknown outcome.", details={"outcome": [f"One of {', '.join(OUTCOMES)}."]})
-    answers = _clean_answers(outcome, answers)
-    note = _clean_note(note, required=False)
+    answers = clean_answers(outcome, answers)
+    note = clean_note(note, required=False)
     with transaction() as session:
         item = session.get(SpotCheckItem, item_id)
         if item is None:
@@ -487,7 +489,7 @@ def _require_seller(seller_id: int):
 def hold_seller(*, actor: User, seller_id: int, note: str):
     """An admin puts a seller on hold (note required, audited)."""
     _require_admin(actor)
-    note = _clean_note(note, required=True)
+    note = clean_note(note, required=True)
     with transaction():
         seller = _require_seller(seller_id)
         _put_on_hold(seller_id, actor=actor, cause="admin", reason=note)
@@ -499,7 +501,7 @@ def clear_hold(*, actor: User, seller_id: int, note: str):
     """An admin clears a hold (note required, audited): paused leads return, held batches go
     on to spot-check on tightened inspection, as ISO 2859-1 asks after a discontinuation."""
     _require_admin(actor)
-    note = _clean_note(note, required=True)
+    note = clean_note(note, required=True)
     with transaction():
         seller = _require_seller(seller_id)
         account = market_services.lock_seller_account(seller_id)
@@ -603,37 +605,51 @@ def recheck_lead(*, actor: User | None, lead_id: int) -> dict:
         lead = market.get_lead(lead_id)
         if lead is None:
             raise NotFound("No such lead.")
-        stored = market.lead_values(lead)
-        raw = {column: stored.get(column) for column in LEAD_COLUMNS}
-        for key, value in stored["extra"].items():
-            raw.setdefault(key, value)
-        vertical = lead.batch.vertical
-        emails, phones = market.suppressed_values(email=lead.email, phone=lead.phone)
-        context = CheckContext(
-            now=utcnow(),
-            max_age_days=vertical.max_lead_age_days,
-            required_extra=tuple(vertical.required_columns or ()),
-            suppressed_emails=emails,
-            suppressed_phones=phones,
-        )
-        result = check_row(raw, context)
-        fresh = result.values
-        if fresh.get("email"):
-            fresh["email"] = fresh["email"].lower()  # stored lower-case, as intake does
-        changed = {
-            key: {"before": _plain(stored[key]), "after": _plain(value)}
-            for key, value in fresh.items()
-            if key in stored and stored[key] != value
-        }
-        checks = [
-            {"field": r.field, "code": r.code, "message": r.message, "details": r.details}
-            for r in result.rejections
-        ]
+        result = run_recheck(lead)
         record_audit(
             actor=actor,
             action="lead.rechecked",
             object_type="leads",
             object_id=lead.id,
-            details={"changed": sorted(changed), "failed": [c["code"] for c in checks]},
+            details={
+                "changed": sorted(result["changed"]),
+                "failed": [c["code"] for c in result["checks"]],
+            },
         )
-    return {"lead_id": lead_id, "ok": not checks, "changed": changed, "checks": checks}
+    return result
+
+
+def run_recheck(lead) -> dict:
+    """The re-check of ``lead`` with the checks intake uses, the configured network ones (email
+    deliverability, phone line type) included, or a bad email could never be proved. Reads only:
+    ``{"lead_id", "ok", "changed", "checks"}``; the caller audits."""
+    stored = market.lead_values(lead)
+    raw = {column: stored.get(column) for column in LEAD_COLUMNS}
+    for key, value in stored["extra"].items():
+        raw.setdefault(key, value)
+    vertical = lead.batch.vertical
+    emails, phones = market.suppressed_values(email=lead.email, phone=lead.phone)
+    config = current_app.config
+    context = CheckContext(
+        now=utcnow(),
+        max_age_days=vertical.max_lead_age_days,
+        required_extra=tuple(vertical.required_columns or ()),
+        suppressed_emails=emails,
+        suppressed_phones=phones,
+        deliverability=configured_callable(config, "EMAIL_DELIVERABILITY_CHECK"),
+        line_type_lookup=configured_callable(config, "PHONE_LINE_TYPE_LOOKUP"),
+    )
+    result = check_row(raw, context)
+    fresh = result.values
+    if fresh.get("email"):
+        fresh["email"] = fresh["email"].lower()  # stored lower-case, as intake does
+    changed = {
+        key: {"before": _plain(stored[key]), "after": _plain(value)}
+        for key, value in fresh.items()
+        if key in stored and stored[key] != value
+    }
+    checks = [
+        {"field": r.field, "code": r.code, "message": r.message, "details": r.details}
+        for r in result.rejections
+    ]
+    return {"lead_id": lead.id, "ok": not checks, "changed": changed, "checks": checks}

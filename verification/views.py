@@ -56,6 +56,7 @@ RATE_ROWS = (
 CHART_SERIES = (
     ("rejection_rate", "Rows rejected by checks", "series-a"),
     ("batch_rejection_rate", "Batches rejected at spot-check", "series-b"),
+    ("dispute_rate", "Sales disputed by buyers", "series-c"),
 )
 SELLER_COLUMNS = (
     ("name", "Seller"),

@@ -17,7 +17,6 @@ the batch on. Only an unusable file, or an unexpected error while storing rows, 
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 import sqlite3
 
@@ -25,6 +24,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.config import configured_callable
 from app.db import transaction, utcnow
 from app.extensions import db
 from app.settings import get_settings
@@ -80,17 +80,6 @@ def is_temporary(exc: BaseException) -> bool:
     if not state:
         return True  # psycopg gives no SQLSTATE only when the connection itself failed
     return state[:2] in _TEMPORARY_SQLSTATE_CLASSES or state in _TEMPORARY_SQLSTATES
-
-
-def _pluggable(setting: str):
-    """A network check named in config as 'module:function' (off unless configured)."""
-    target = current_app.config.get(setting)
-    if not target:
-        return None
-    if callable(target):
-        return target
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def _fail(batch: Batch, code: str, message: str) -> None:
@@ -150,8 +139,8 @@ def _process_batch(batch_id: int, progress) -> Batch | None:
         required_extra=tuple(batch.vertical.required_columns or ()),
         suppressed_emails=emails,
         suppressed_phones=phones,
-        deliverability=_pluggable("EMAIL_DELIVERABILITY_CHECK"),
-        line_type_lookup=_pluggable("PHONE_LINE_TYPE_LOOKUP"),
+        deliverability=configured_callable(current_app.config, "EMAIL_DELIVERABILITY_CHECK"),
+        line_type_lookup=configured_callable(current_app.config, "PHONE_LINE_TYPE_LOOKUP"),
     )
     rows = iter_rows(batch, info.headers, batch.processed_rows)
     workers = pool_size(batch.total_rows - batch.processed_rows)

@@ -141,11 +141,14 @@ def withdraw_batch(*, actor: User, batch_id: int) -> Batch:
     return batch
 
 
-def withdraw_lead(*, actor: User, lead_id: int) -> Lead:
-    """Take one listed lead off sale for good."""
+def withdraw_lead(*, actor: User | None, lead_id: int) -> Lead:
+    """Take one listed lead off sale for good. ``actor`` None: an upheld dispute, which audits
+    its own decision."""
     with transaction():
         lead = db.session.get(Lead, lead_id)
-        if lead is None or not (actor.is_admin or lead.seller_id == actor.organization_id):
+        if lead is None:
+            raise NotFound("No such lead.")
+        if actor is not None and not (actor.is_admin or lead.seller_id == actor.organization_id):
             raise NotFound("No such lead.")
         result = db.session.execute(
             update(Lead)
@@ -154,7 +157,8 @@ def withdraw_lead(*, actor: User, lead_id: int) -> Lead:
         )
         if result.rowcount != 1:
             raise LeadNotListed(details={"status": lead.status})
-        record_audit(actor=actor, action="lead.withdrawn", obj=lead)
+        if actor is not None:
+            record_audit(actor=actor, action="lead.withdrawn", obj=lead)
     db.session.refresh(lead)
     return lead
 

@@ -61,6 +61,17 @@ class PurchasedLead(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(16))
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The buyer's return of this lead, kept in step by the disputes workflow (verification), so
+    # the bought-leads list shows it without the market importing disputes.
+    dispute_id: Mapped[int | None] = mapped_column(Integer)
+    dispute_status: Mapped[str | None] = mapped_column(String(8))
 
     purchase: Mapped[Purchase] = relationship(back_populates="items")
     lead: Mapped[Lead] = relationship(lazy="joined")
+
+    @property
+    def dispute(self) -> dict | None:
+        """``{"id", "status"}`` of the buyer's return of this lead, or None."""
+        if self.dispute_id is None:
+            return None
+        return {"id": self.dispute_id, "status": self.dispute_status}

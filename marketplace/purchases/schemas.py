@@ -65,8 +65,7 @@ class PurchasedLeadSchema(ma.Schema):
     return_deadline = fields.AwareDateTime()
     outcome = fields.String(allow_none=True)
     outcome_reason = fields.String(allow_none=True)
-    # Disputes come with their issue; until then no bought lead has one.
-    dispute = fields.Nested(DisputeRefSchema, allow_none=True, dump_default=None)
+    dispute = fields.Nested(DisputeRefSchema, allow_none=True)
     lead = fields.Nested(FullLeadSchema)
 
 

@@ -158,6 +158,11 @@ def test_a_released_sale_cannot_be_reversed(orgs):
     with pytest.raises(Conflict) as raised:
         services.reverse_sale(sale_id=sale.id)
     assert raised.value.code == "sale_released"
+    # Nor held: a dispute racing the release is refused instead of holding money that left.
+    with pytest.raises(Conflict) as raised:
+        services.set_sale_hold(sale_id=sale.id, is_held=True, reason="late dispute")
+    assert raised.value.code == "sale_released"
+    assert db.session.get(Sale, sale.id).is_held is False
     assert queries.get_wallet_balance(buyer) == 0
 
 

@@ -5,12 +5,9 @@ lead is sold past its max_sales, each wallet pays once per lead its organisation
 nothing else, no purchase deadlocks, and the ledger checks clean.
 """
 
-import threading
-
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.errors import AppError
 from app.extensions import db
 from billing import ledger
 from billing import queries as billing_queries
@@ -19,36 +16,11 @@ from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
 from marketplace.services import purchase_leads
 from tests.billing.helpers import fund_wallet
-from tests.helpers import make_user
+from tests.helpers import make_user, race
 from tests.marketplace.purchases.helpers import listed_leads
 
 BUYERS = 8
 WALLET = 100_000
-
-
-def race(app, jobs: list) -> list:
-    """Run each ``job()`` in its own thread at once; its result, or the error code it raised."""
-    start = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def run(index, job):
-        with app.app_context():
-            start.wait()
-            try:
-                outcomes[index] = job()
-            except AppError as exc:
-                outcomes[index] = exc.code
-            except Exception as exc:  # noqa: BLE001 - a deadlock or any surprise fails below
-                outcomes[index] = f"error: {exc!r}"
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def buying(user_id: int, lead_ids: list[int], **kwargs):
