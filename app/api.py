@@ -85,6 +85,7 @@ TAGS = {
     "accounts": "Accounts",
     "market": "Marketplace",
     "verify": "Verification",
+    "disputes": "Disputes",
     "billing_api": "Billing",
 }
 
