@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -71,8 +71,24 @@ EXPORT_HEADER = [
 
 
 def iter_export_rows(*, purchase: Purchase):
-    """One row per bought lead, full contact (csv_response makes each cell formula-safe)."""
-    for item in purchase.items:
+    """One row per lead of the purchase, full contact (csv_response makes each cell
+    formula-safe)."""
+    return iter_item_rows(purchase.items)
+
+
+def iter_purchased_lead_rows(
+    *, buyer_org_id: int, outcome: str | None = None, purchase_id: int | None = None
+):
+    """The export of the buyer's bought leads as its list shows them: filtered, newest first."""
+    stmt = list_purchased_leads(
+        buyer_org_id=buyer_org_id, outcome=outcome, purchase_id=purchase_id
+    ).order_by(*[column.desc() for column, _ in PURCHASED_LEADS_ORDER])
+    return iter_item_rows(db.session.scalars(stmt.execution_options(yield_per=500)))
+
+
+def iter_item_rows(items):
+    """One export row per bought lead (``PurchasedLead``), in ``EXPORT_HEADER``'s order."""
+    for item in items:
         lead = item.lead
         yield [
             lead.id,
@@ -113,3 +129,13 @@ def has_bought(*, buyer_org_id: int, lead_id: int) -> bool:
         )
         is not None
     )
+
+
+def count_outcomes(*, buyer_org_id: int) -> dict[str | None, int]:
+    """How many of the organisation's bought leads have each outcome (None: none recorded)."""
+    rows = db.session.execute(
+        select(PurchasedLead.outcome, func.count())
+        .where(PurchasedLead.buyer_org_id == buyer_org_id)
+        .group_by(PurchasedLead.outcome)
+    )
+    return {outcome: count for outcome, count in rows}
