@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from marketplace.purchases.models import OUTCOMES
@@ -14,7 +15,10 @@ class OutcomeForm(FlaskForm):
 
     outcome = SelectField(
         "Outcome",
-        choices=[("", "Choose…"), *[(outcome, outcome.title()) for outcome in OUTCOMES]],
+        choices=[
+            SelectChoice("", "Choose…"),
+            *[SelectChoice(outcome, outcome.title()) for outcome in OUTCOMES],
+        ],
         validators=[InputRequired("Choose an outcome.")],
     )
     reason = StringField("Reason", validators=[Length(max=2000)])
