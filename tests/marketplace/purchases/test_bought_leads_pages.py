@@ -11,7 +11,7 @@ from app.extensions import db
 from marketplace.purchases import services as purchases
 from marketplace.purchases.models import PurchasedLead
 from tests.billing.helpers import fund_wallet
-from tests.helpers import assert_forbidden, csrf_token, make_user
+from tests.helpers import assert_forbidden, csrf_token, field_html, make_user
 from tests.marketplace.listings.market import list_leads
 
 JSON = {"Accept": "application/json"}
@@ -75,12 +75,12 @@ def test_the_list_filters_by_outcome_and_purchase_and_pages(client, login, buyer
 def test_bad_filter_values_show_beside_their_field(client, login, buyer, seller):
     bought(buyer, seller)
     login(buyer)
-    for query, field in (("outcome=great", "f-outcome"), ("purchase_id=abc", "f-purchase")):
+    for query, field_id in (("outcome=great", "f-outcome"), ("purchase_id=abc", "f-purchase")):
         page = client.get(f"/buyer/leads?{query}")
         assert page.status_code == 422
         html = page.get_data(as_text=True)
-        field_html = html[html.index(f'id="{field}"') - 300 : html.index(f'id="{field}"') + 700]
-        assert 'aria-invalid="true"' in field_html and 'class="error"' in field_html
+        field = field_html(html, field_id)
+        assert 'aria-invalid="true"' in field and 'class="error"' in field
         assert "Correct the filters" in html
     assert client.get("/buyer/leads/export.csv?outcome=great").status_code == 422
 
@@ -106,8 +106,7 @@ def test_a_lost_outcome_without_a_reason_is_refused_beside_the_field(client, log
     refused = client.post(url, data={"csrf_token": token, "outcome": "lost", "reason": "  "})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    reason = html[html.index(f'id="reason-{lead.id}"') - 400 :]
-    assert "Say why the lead was lost." in reason[:1200]
+    assert "Say why the lead was lost." in field_html(html, f"reason-{lead.id}")
     assert '<option selected value="lost">' in html  # the form as it was posted
     assert outcome_of(buyer, lead) == ("contacted", None)
     bad = client.post(url, data={"csrf_token": token, "outcome": "great"})
