@@ -62,7 +62,16 @@ def _load_filter(values) -> tuple[dict, dict]:
     try:
         return LeadFilterArgs(only=FILTER_KEYS).load(raw), {}
     except ValidationError as error:
-        return {}, error.messages
+        return {}, {key: _problems(value) for key, value in error.messages.items()}
+
+
+def _problems(messages) -> list[str]:
+    """A field's messages as a flat list: a list filter nests them under the bad item's index."""
+    if isinstance(messages, dict):
+        return [problem for value in messages.values() for problem in _problems(value)]
+    if isinstance(messages, list | tuple):
+        return [problem for value in messages for problem in _problems(value)]
+    return [str(messages)]
 
 
 def _form_page(form, *, values, errors=None, search=None, status=200):
