@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.api import paginate
 from app.extensions import db
 from marketplace.purchases.errors import PurchaseNotFound
 from marketplace.purchases.models import Purchase, PurchasedLead
@@ -77,13 +78,23 @@ def iter_export_rows(*, purchase: Purchase):
 
 
 def iter_purchased_lead_rows(
-    *, buyer_org_id: int, outcome: str | None = None, purchase_id: int | None = None
+    *, buyer_org_id: int, outcome: str | None = None, purchase_id: int | None = None, page=500
 ):
-    """The export of the buyer's bought leads as its list shows them: filtered, newest first."""
+    """The export of the buyer's bought leads as its list shows them: filtered, newest first.
+
+    Read in keyset pages as the download streams: no server-side cursor is left open by a
+    client that drops the download, and each page is read in the session of the moment.
+    """
     stmt = list_purchased_leads(
         buyer_org_id=buyer_org_id, outcome=outcome, purchase_id=purchase_id
-    ).order_by(*[column.desc() for column, _ in PURCHASED_LEADS_ORDER])
-    return iter_item_rows(db.session.scalars(stmt.execution_options(yield_per=500)))
+    )
+    cursor = None
+    while True:
+        found = paginate(db.session, stmt, order=PURCHASED_LEADS_ORDER, cursor=cursor, limit=page)
+        yield from iter_item_rows(found["items"])
+        cursor = found["next_cursor"]
+        if cursor is None:
+            return
 
 
 def iter_item_rows(items):

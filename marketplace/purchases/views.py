@@ -165,7 +165,7 @@ def buyer_purchase_csv(purchase_id):
     )
     return csv_response(
         queries.EXPORT_HEADER,
-        queries.iter_export_rows(purchase=purchase),
+        list(queries.iter_export_rows(purchase=purchase)),
         f"purchase-{purchase.id}.csv",
     )
 
