@@ -10,10 +10,10 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from app.api import paginate
 from app.auth.decorators import buyer_only
 from app.extensions import db
 from app.web.forms import form_post, redirect_to
+from app.web.paging import page_of
 from app.web.registry import register_card, register_nav
 from marketplace import verticals
 from marketplace.autobuy import services
@@ -96,11 +96,10 @@ def _cents_to_dollars(cents: int | None) -> Decimal | None:
 @bp.get("/buyer/saved-searches")
 @buyer_only
 def saved_searches():
-    page = paginate(
-        db.session,
+    page = page_of(
         services.list_saved_searches(buyer_org_id=current_user.organization_id),
         order=[(SavedSearch.id, True)],
-        cursor=request.args.get("cursor") or None,
+        endpoint=".saved_searches",
         limit=PAGE_SIZE,
     )
     return render_template(
@@ -109,10 +108,8 @@ def saved_searches():
         market_url=lambda search: url_for(
             "marketplace.market", **filter_values(search.filter).to_dict(flat=False)
         ),
-        next_url=url_for(".saved_searches", cursor=page["next_cursor"])
-        if page["next_cursor"]
-        else None,
-        first_url=url_for(".saved_searches") if request.args.get("cursor") else None,
+        next_url=page["next_url"],
+        first_url=page["first_url"],
     )
 
 

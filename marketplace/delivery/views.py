@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.api import paginate
 from app.auth.decorators import buyer_only
-from app.extensions import db
 from app.web.forms import form_post, redirect_to
+from app.web.paging import page_of
 from app.web.registry import register_nav
 from marketplace.blueprints import web_bp as bp
 from marketplace.delivery import services
@@ -24,11 +23,10 @@ def _delivery_page(form: DeliveryForm | None = None, *, secret: str | None = Non
     endpoint = services.get_endpoint(buyer=current_user)
     if form is None:
         form = DeliveryForm(formdata=None, data=endpoint if endpoint["url"] else None)
-    page = paginate(
-        db.session,
+    page = page_of(
         services.attempts_query(buyer=current_user),
         order=[(DeliveryAttempt.id, True)],
-        cursor=request.args.get("cursor") or None,
+        endpoint=".buyer_delivery",
         limit=PAGE_SIZE,
     )
     response = render_template(
@@ -37,10 +35,8 @@ def _delivery_page(form: DeliveryForm | None = None, *, secret: str | None = Non
         endpoint=endpoint,
         secret=secret,
         attempts=page["items"],
-        next_url=url_for(".buyer_delivery", cursor=page["next_cursor"])
-        if page["next_cursor"]
-        else None,
-        first_url=url_for(".buyer_delivery") if request.args.get("cursor") else None,
+        next_url=page["next_url"],
+        first_url=page["first_url"],
     )
     # Never kept by a browser or proxy: the page may carry the secret.
     return response, status, {"Cache-Control": "no-store"}

@@ -6,13 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.api import paginate
 from app.auth.decorators import buyer_only
 from app.csvutil import csv_response
 from app.db import utcnow
 from app.errors import Invalid
-from app.extensions import db
 from app.web.forms import form_post
+from app.web.paging import page_of
 from app.web.registry import register_card, register_nav
 from marketplace.blueprints import web_bp as bp
 from marketplace.delivery import services as delivery
@@ -43,18 +42,20 @@ def _kept_args() -> dict:
 def _leads_page(*, outcome_form: OutcomeForm | None = None, form_lead_id: int | None = None):
     """The list; a refused outcome form is drawn again on its row, as it was posted."""
     args, errors = _filters()
-    page = {"items": [], "next_cursor": None}
+    kept = _kept_args()
+    page = {"items": [], "next_url": None, "first_url": None}
     if not errors:
-        page = paginate(
-            db.session,
+        page = page_of(
             queries.list_purchased_leads(
                 buyer_org_id=current_user.organization_id,
                 outcome=args["outcome"],
                 purchase_id=args["purchase_id"],
             ),
             order=queries.PURCHASED_LEADS_ORDER,
+            endpoint=".buyer_leads",
             cursor=args["cursor"],
             limit=args["limit"],
+            args=kept,
         )
     forms = {
         item.lead_id: OutcomeForm(
@@ -64,7 +65,6 @@ def _leads_page(*, outcome_form: OutcomeForm | None = None, form_lead_id: int | 
     }
     if outcome_form is not None:
         forms[form_lead_id] = outcome_form
-    kept = _kept_args()
     refused = bool(errors) or outcome_form is not None
     return render_template(
         "marketplace/purchases/leads.html",
@@ -74,10 +74,8 @@ def _leads_page(*, outcome_form: OutcomeForm | None = None, form_lead_id: int | 
         outcomes=OUTCOMES,
         now=utcnow(),
         kept=kept,
-        next_url=url_for(".buyer_leads", **kept, cursor=page["next_cursor"])
-        if page["next_cursor"]
-        else None,
-        first_url=url_for(".buyer_leads", **kept) if request.args.get("cursor") else None,
+        next_url=page["next_url"],
+        first_url=page["first_url"],
         export_url=url_for(".buyer_leads_csv", **{k: v for k, v in kept.items() if k != "limit"}),
     ), 422 if refused else 200
 
@@ -125,20 +123,17 @@ def buyer_leads_csv():
 @bp.get("/buyer/purchases")
 @buyer_only
 def buyer_purchases():
-    page = paginate(
-        db.session,
+    page = page_of(
         queries.list_purchases(buyer_org_id=current_user.organization_id),
         order=[(Purchase.id, True)],
-        cursor=request.args.get("cursor") or None,
+        endpoint=".buyer_purchases",
         limit=PAGE_SIZE,
     )
     return render_template(
         "marketplace/purchases/purchases.html",
         purchases=page["items"],
-        next_url=url_for(".buyer_purchases", cursor=page["next_cursor"])
-        if page["next_cursor"]
-        else None,
-        first_url=url_for(".buyer_purchases") if request.args.get("cursor") else None,
+        next_url=page["next_url"],
+        first_url=page["first_url"],
     )
 
 

@@ -1,6 +1,8 @@
 """The buyer's /buyer/saved-searches pages: the list with each order's state and why it paused,
 create (prefilled from /market), edit, pause and resume, delete; errors beside their field."""
 
+import re
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -197,3 +199,17 @@ def test_others_searches_are_404_and_sellers_are_refused(client, login, buyer, s
     seller_token = csrf_token(client, "/dashboard")
     posted = client.post(f"{base}/delete", data={"csrf_token": seller_token})
     assert posted.status_code == 403 and reload(theirs) is not None
+
+
+def test_the_list_pages_newest_first(client, login, buyer, monkeypatch):
+    from marketplace.autobuy import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    saved(buyer, "Older search")
+    saved(buyer, "Newer search")
+    login(buyer)
+    first = client.get("/buyer/saved-searches").get_data(as_text=True)
+    assert "Newer search" in first and "Older search" not in first
+    next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(next_url).get_data(as_text=True)
+    assert "Older search" in second and "First page" in second
