@@ -175,7 +175,8 @@ def edit_saved_search(search_id):
 # --- pause, resume, delete -----------------------------------------------------------------------
 
 
-@bp.post("/buyer/saved-searches/<int:search_id>/<any(pause, resume):action>")
+@bp.post("/buyer/saved-searches/<int:search_id>/pause", defaults={"action": "pause"})
+@bp.post("/buyer/saved-searches/<int:search_id>/resume", defaults={"action": "resume"})
 @buyer_only
 @form_post(None, page=redirect_to(".saved_searches"))
 def set_auto_buy(search_id, action):
