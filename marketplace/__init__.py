@@ -18,9 +18,11 @@ def init_app(app, api) -> None:
     from marketplace import models  # noqa: F401  (tables known to migrations)
     from marketplace.autobuy import api as autobuy_api  # noqa: F401  (routes, tables)
     from marketplace.autobuy import services as autobuy
+    from marketplace.autobuy import views as autobuy_views  # routes, and its navigation
     from marketplace.autobuy.tasks import SCHEDULE as AUTOBUY_SCHEDULE
     from marketplace.blueprints import api_blp, web_bp
     from marketplace.delivery import api as delivery_api  # noqa: F401  (routes, tables)
+    from marketplace.delivery import views as delivery_views  # routes, and its navigation
     from marketplace.delivery.tasks import SCHEDULE as DELIVERY_SCHEDULE
     from marketplace.intake import api as intake_api  # noqa: F401  (routes)
     from marketplace.intake import views as intake_views  # routes, and its navigation below
@@ -29,6 +31,7 @@ def init_app(app, api) -> None:
     from marketplace.listings import api as listings_api  # noqa: F401  (routes)
     from marketplace.listings import views as listings_views  # routes, and its navigation
     from marketplace.purchases import api as purchases_api  # noqa: F401  (routes, tables)
+    from marketplace.purchases import views as purchases_views  # routes, and its navigation
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
@@ -36,6 +39,10 @@ def init_app(app, api) -> None:
     app.register_blueprint(web_bp)
     intake_views.register_navigation(app)
     listings_views.register_navigation(app)
+    # The buyer's day after the market: bought leads, saved searches, delivery.
+    purchases_views.register_navigation(app)
+    autobuy_views.register_navigation(app)
+    delivery_views.register_navigation(app)
     register_task_module("marketplace.intake.tasks", INTAKE_SCHEDULE)
     register_task_module("marketplace.delivery.tasks", DELIVERY_SCHEDULE)
     register_task_module("marketplace.autobuy.tasks", AUTOBUY_SCHEDULE)

@@ -126,6 +126,13 @@ def assert_forbidden(response) -> None:
     }  # fmt: skip
 
 
+def field_html(html: str, field_id: str) -> str:
+    """A page form field's block (``<div class="field...">`` around the element ``field_id``):
+    its label, input and the errors shown beside it."""
+    at = html.index(f'id="{field_id}"')
+    return html[html.rindex('<div class="field', 0, at) : html.index("</div>", at)]
+
+
 def empty_database(app, tmp_path):
     """``(url, drop)`` of a new, empty database beside the test run's: a SQLite file, or a
     PostgreSQL database created here and dropped by ``drop()``."""

@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import insert_if_absent, transaction, utcnow
-from app.errors import AppError, NotFound
+from app.errors import AppError, Invalid, NotFound
 from app.extensions import db
 from billing import services as billing
 from billing.errors import InsufficientFunds
-from marketplace.autobuy.models import AutobuyRun, SavedSearch
+from marketplace.autobuy.models import AUTO_BUY_STATUSES, AutobuyRun, SavedSearch
 from marketplace.listings.queries import search_leads
 from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
@@ -36,6 +36,7 @@ from marketplace.purchases.services import purchase_leads
 logger = logging.getLogger(__name__)
 
 LOW_WALLET = "insufficient_funds: the wallet could not pay for a matching lead"
+PAUSED_BY_BUYER = "paused by the buyer"
 
 
 # --- saved searches ------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def _apply(search: SavedSearch, *, name: str, filter: dict, auto_buy: dict | Non
     if search.auto_buy_status == "active":
         search.paused_reason = None  # resumed by the buyer
     elif search.paused_reason is None:
-        search.paused_reason = "paused by the buyer"
+        search.paused_reason = PAUSED_BY_BUYER
 
 
 def create_saved_search(*, buyer, name: str, filter: dict, auto_buy: dict | None) -> SavedSearch:
@@ -97,6 +98,38 @@ def replace_saved_search(
 def delete_saved_search(*, buyer, search_id: int) -> None:
     with transaction() as session:
         session.delete(get_saved_search(buyer_org_id=buyer.organization_id, search_id=search_id))
+
+
+def set_auto_buy_status(*, buyer, search_id: int, status: str) -> SavedSearch:
+    """The buyer pauses or resumes a saved search's auto-buy; caps and spending stay.
+    Resuming clears why it paused (a wallet too low pauses it again at its next purchase)."""
+    if status not in AUTO_BUY_STATUSES:
+        raise Invalid(details={"status": [f"One of {', '.join(AUTO_BUY_STATUSES)}."]})
+    with transaction():
+        search = get_saved_search(buyer_org_id=buyer.organization_id, search_id=search_id)
+        if search.auto_buy_status is None:
+            raise Invalid("This saved search does not auto-buy.", code="no_auto_buy")
+        search.auto_buy_status = status
+        search.paused_reason = PAUSED_BY_BUYER if status == "paused" else None
+    return search
+
+
+def auto_buy_state(*, buyer_org_id: int) -> dict:
+    """How many of the organisation's orders are active and paused, and why the newest paused
+    one paused (the dashboard's card)."""
+    rows = db.session.execute(
+        select(SavedSearch.auto_buy_status, func.count())
+        .where(SavedSearch.buyer_org_id == buyer_org_id, SavedSearch.auto_buy_status.is_not(None))
+        .group_by(SavedSearch.auto_buy_status)
+    )
+    counts = {"active": 0, "paused": 0, **dict(rows.all())}
+    reason = db.session.scalar(
+        select(SavedSearch.paused_reason)
+        .where(SavedSearch.buyer_org_id == buyer_org_id, SavedSearch.auto_buy_status == "paused")
+        .order_by(SavedSearch.id.desc())
+        .limit(1)
+    )
+    return {**counts, "paused_reason": reason}
 
 
 def pause_auto_buy(*, buyer_org_id: int, reason: str) -> int:

@@ -263,6 +263,16 @@ def attempts_query(*, buyer):
     return select(DeliveryAttempt).where(DeliveryAttempt.organization_id == buyer.organization_id)
 
 
+def latest_attempts(*, buyer, purchase_id: int) -> dict[int, DeliveryAttempt]:
+    """The newest attempt of each lead of one of the buyer's purchases: its delivery state."""
+    attempts = db.session.scalars(
+        attempts_query(buyer=buyer)
+        .where(DeliveryAttempt.purchase_id == purchase_id)
+        .order_by(DeliveryAttempt.id)
+    )
+    return {attempt.lead_id: attempt for attempt in attempts}
+
+
 def resend(*, buyer, attempt_id: int) -> DeliveryAttempt:
     """Send that attempt's lead again: a fresh series of tries (attempt 1)."""
     with transaction():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.api import paginate
 from app.extensions import db
 from marketplace.purchases.errors import PurchaseNotFound
 from marketplace.purchases.models import Purchase, PurchasedLead
@@ -71,8 +72,34 @@ EXPORT_HEADER = [
 
 
 def iter_export_rows(*, purchase: Purchase):
-    """One row per bought lead, full contact (csv_response makes each cell formula-safe)."""
-    for item in purchase.items:
+    """One row per lead of the purchase, full contact (csv_response makes each cell
+    formula-safe)."""
+    return iter_item_rows(purchase.items)
+
+
+def iter_purchased_lead_rows(
+    *, buyer_org_id: int, outcome: str | None = None, purchase_id: int | None = None, page=500
+):
+    """The export of the buyer's bought leads as its list shows them: filtered, newest first.
+
+    Read in keyset pages as the download streams: no server-side cursor is left open by a
+    client that drops the download, and each page is read in the session of the moment.
+    """
+    stmt = list_purchased_leads(
+        buyer_org_id=buyer_org_id, outcome=outcome, purchase_id=purchase_id
+    )
+    cursor = None
+    while True:
+        found = paginate(db.session, stmt, order=PURCHASED_LEADS_ORDER, cursor=cursor, limit=page)
+        yield from iter_item_rows(found["items"])
+        cursor = found["next_cursor"]
+        if cursor is None:
+            return
+
+
+def iter_item_rows(items):
+    """One export row per bought lead (``PurchasedLead``), in ``EXPORT_HEADER``'s order."""
+    for item in items:
         lead = item.lead
         yield [
             lead.id,
@@ -113,3 +140,13 @@ def has_bought(*, buyer_org_id: int, lead_id: int) -> bool:
         )
         is not None
     )
+
+
+def count_outcomes(*, buyer_org_id: int) -> dict[str | None, int]:
+    """How many of the organisation's bought leads have each outcome (None: none recorded)."""
+    rows = db.session.execute(
+        select(PurchasedLead.outcome, func.count())
+        .where(PurchasedLead.buyer_org_id == buyer_org_id)
+        .group_by(PurchasedLead.outcome)
+    )
+    return {outcome: count for outcome, count in rows}

@@ -40,6 +40,7 @@ from marketplace.purchases.models import OUTCOMES, Purchase, PurchasedLead
 logger = logging.getLogger(__name__)
 
 MAX_LEADS = 500
+LOST_NEEDS_REASON = "Say why the lead was lost."
 # A filter purchase reads this many spare matches, to replace leads sold under it meanwhile.
 FILTER_SPARE = 20
 
@@ -329,9 +330,15 @@ def _charge(purchase: Purchase, taken: list[Lead], now: datetime) -> None:
 
 
 def record_outcome(*, buyer, lead_id: int, outcome: str, reason: str | None = None):
-    """The buyer's outcome of a lead it bought (feeds the seller's won rate); 404 otherwise."""
+    """The buyer's outcome of a lead it bought (feeds the seller's won rate); 404 otherwise.
+    ``lost`` needs a reason (422 with ``details.reason``); a blank reason counts as none."""
     if outcome not in OUTCOMES:
         raise Invalid(details={"outcome": [f"One of {', '.join(OUTCOMES)}."]})
+    reason = (reason or "").strip() or None
+    if outcome == "lost" and reason is None:
+        # A lost lead without a why tells the seller nothing; the other outcomes speak for
+        # themselves, so their reason is optional.
+        raise Invalid(LOST_NEEDS_REASON, details={"reason": [LOST_NEEDS_REASON]})
     with transaction() as session:
         row = session.scalar(
             select(PurchasedLead).where(

@@ -67,6 +67,22 @@ def test_outcome_only_for_a_lead_the_buyer_bought(client, buyer, seller, admin, 
     assert bad.status_code == 422
 
 
+def test_a_lost_outcome_needs_a_reason(client, buyer, seller, admin, auth):
+    (lead,) = listed_leads(seller, admin, 1)
+    fund_wallet(buyer.organization_id, 10_000)
+    buy(client, auth(buyer), [lead.id])
+    url = f"/api/v1/purchased-leads/{lead.id}/outcome"
+    for reason in (None, "   "):
+        refused = client.put(url, json={"outcome": "lost", "reason": reason}, headers=auth(buyer))
+        assert refused.status_code == 422
+        assert refused.get_json()["error"]["details"] == {"reason": ["Say why the lead was lost."]}
+    listed = client.get("/api/v1/purchased-leads", headers=auth(buyer)).get_json()
+    assert listed["items"][0]["outcome"] is None
+    done = client.put(url, json={"outcome": "lost", "reason": " Went cold "}, headers=auth(buyer))
+    assert done.status_code == 200
+    assert (done.get_json()["outcome"], done.get_json()["outcome_reason"]) == ("lost", "Went cold")
+
+
 def test_purchases_and_outcomes_move_the_sellers_figures(client, seller, admin, auth):
     leads = listed_leads(seller, admin, 4, max_sales=2)
     before = client.get("/api/v1/seller/quality", headers=auth(seller)).get_json()
@@ -79,7 +95,8 @@ def test_purchases_and_outcomes_move_the_sellers_figures(client, seller, admin, 
     outcomes.append(("contacted", buyers[1], 2))
     for outcome, b, index in outcomes:
         url = f"/api/v1/purchased-leads/{leads[index].id}/outcome"
-        assert client.put(url, json={"outcome": outcome}, headers=auth(b)).status_code == 200
+        body = {"outcome": outcome, "reason": "Chose a rival" if outcome == "lost" else None}
+        assert client.put(url, json=body, headers=auth(b)).status_code == 200
     after = client.get("/api/v1/seller/quality", headers=auth(seller)).get_json()
     assert after["leads_sold"] == 6  # each sale of a shared lead counts
     assert after["last_30_days"]["leads_sold"] == 6

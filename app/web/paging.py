@@ -1,0 +1,24 @@
+"""Keyset pages of a web list: the page's items and the links to the next and first pages."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+
+from app.api import paginate
+from app.extensions import db
+
+
+def page_of(
+    stmt, *, order, endpoint: str, limit: int, cursor=None, args: dict | None = None
+) -> dict:
+    """``paginate`` for a page: ``{"items", "next_url", "first_url"}``. The links go to
+    ``endpoint`` with ``args`` (the list's filters); ``cursor`` defaults to the query's."""
+    cursor = cursor if cursor is not None else request.args.get("cursor") or None
+    args = {key: value for key, value in (args or {}).items() if key != "cursor"}
+    page = paginate(db.session, stmt, order=order, cursor=cursor, limit=limit)
+    next_cursor = page["next_cursor"]
+    return {
+        "items": page["items"],
+        "next_url": url_for(endpoint, **args, cursor=next_cursor) if next_cursor else None,
+        "first_url": url_for(endpoint, **args) if cursor else None,
+    }
