@@ -29,6 +29,12 @@ def confirm_form(page) -> tuple[str, dict]:
     return html.unescape(match.group(1)), dict(HIDDEN_RE.findall(form))
 
 
+def change_lead(lead_id: int, **values) -> None:
+    """What happens to a lead meanwhile: sold, repriced, withdrawn."""
+    with transaction():
+        db.session.execute(update(Lead).where(Lead.id == lead_id).values(**values))
+
+
 def purchases() -> list[Purchase]:
     db.session.expire_all()
     return db.session.scalars(select(Purchase)).all()
@@ -88,8 +94,7 @@ def test_buy_n_matching_takes_the_first_matches_in_the_market_sort(client, login
     seller = make_user("seller")
     cheap, dear = list_leads(seller, {}, {}, price_cents=900)
     (other,) = list_leads(seller, {}, price_cents=2000)
-    with transaction():
-        db.session.execute(update(Lead).where(Lead.id == dear.id).values(price_cents=1100))
+    change_lead(dear.id, price_cents=1100)
     fund_wallet(buyer.organization_id, 10_000)
     login(buyer)
     page = client.get("/market/buy?sort=price&quantity=2")
@@ -120,8 +125,7 @@ def test_a_price_changed_since_the_page_shows_it_and_buys_nothing(client, login,
     fund_wallet(buyer.organization_id, 10_000)
     login(buyer)
     action, data = confirm_form(client.get(f"/market/buy?lead_ids={lead.id}"))
-    with transaction():
-        db.session.execute(update(Lead).where(Lead.id == lead.id).values(price_cents=1400))
+    change_lead(lead.id, price_cents=1400)
     refused = client.post(action, data=data)
     text = refused.get_data(as_text=True)
     assert "Prices changed since this page was drawn, so nothing was bought" in text
@@ -158,8 +162,7 @@ def test_a_lead_sold_meanwhile_is_explained_and_nothing_is_bought(client, login,
     fund_wallet(buyer.organization_id, 10_000)
     login(buyer)
     action, data = confirm_form(client.get(f"/market/buy?lead_ids={kept.id},{sold.id}"))
-    with transaction():
-        db.session.execute(update(Lead).where(Lead.id == sold.id).values(sales_count=1))
+    change_lead(sold.id, sales_count=1)
     refused = client.post(action, data=data)
     text = refused.get_data(as_text=True)
     assert "A lead was sold or withdrawn meanwhile, so nothing was bought" in text
@@ -174,8 +177,7 @@ def test_fewer_matches_at_confirmation_is_explained(client, login, buyer):
     fund_wallet(buyer.organization_id, 10_000)
     login(buyer)
     action, data = confirm_form(client.get("/market/buy?quantity=2"))
-    with transaction():
-        db.session.execute(update(Lead).where(Lead.id == leads[0].id).values(status="withdrawn"))
+    change_lead(leads[0].id, status="withdrawn")
     text = client.post(action, data=data).get_data(as_text=True)
     assert "Fewer leads match now than you asked for, so nothing was bought" in text
     assert purchases() == []
