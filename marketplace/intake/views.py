@@ -293,14 +293,16 @@ def batch_leads(batch_id):
     )
 
 
-def _back_to_leads(form, batch_id, lead_id):
-    return redirect(url_for(".batch_leads", batch_id=batch_id))
+def _back_to_leads(form, lead_id):
+    # A refusal is about a lead the user may see (others are 404): back to its batch's leads.
+    lead = db.session.get(Lead, lead_id)
+    return redirect(url_for(".batch_leads", batch_id=lead.batch_id))
 
 
-@bp.post("/seller/batches/<int:batch_id>/leads/<int:lead_id>/withdraw")
+@bp.post("/seller/leads/<int:lead_id>/withdraw")
 @seller_or_admin
 @form_post(WithdrawForm, page=_back_to_leads)
-def withdraw_lead(form, batch_id, lead_id):
+def withdraw_lead(form, lead_id):
     lead = listings.withdraw_lead(actor=current_user, lead_id=lead_id)
     flash(f"Lead #{lead.id} is withdrawn: it is off sale for good.", "success")
     return redirect(url_for(".batch_leads", batch_id=lead.batch_id))

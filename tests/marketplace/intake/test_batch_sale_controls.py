@@ -91,7 +91,7 @@ def test_a_seller_withdraws_one_lead_from_the_leads_page(client, login, seller):
     login(seller)
     text = client.get(page).get_data(as_text=True)
     assert f"Withdraw lead #{gone.id}?" in text
-    done = _post(client, f"/seller/batches/{kept.batch_id}/leads/{gone.id}/withdraw", page)
+    done = _post(client, f"/seller/leads/{gone.id}/withdraw", page)
     assert done.status_code == 302 and done.headers["Location"] == page
     assert _lead(gone.id).status == "withdrawn" and _lead(kept.id).status == "listed"
     text = client.get(page).get_data(as_text=True)
@@ -99,6 +99,9 @@ def test_a_seller_withdraws_one_lead_from_the_leads_page(client, login, seller):
     assert f"Withdraw lead #{gone.id}?" not in text and f"Withdraw lead #{kept.id}?" in text
     actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "lead.withdrawn" in actions
+    again = _post(client, f"/seller/leads/{gone.id}/withdraw", page)  # from a stale tab
+    assert again.status_code == 302 and again.headers["Location"] == page
+    assert "Only a listed lead can be withdrawn." in client.get(page).get_data(as_text=True)
 
 
 def test_another_sellers_batch_and_leads_are_404(client, login, seller):
@@ -108,7 +111,7 @@ def test_another_sellers_batch_and_leads_are_404(client, login, seller):
     own = "/seller/batches"
     assert _post(client, f"{batch}/price", own, price="9.00").status_code == 404
     assert _post(client, f"{batch}/withdraw", own).status_code == 404
-    assert _post(client, f"{batch}/leads/{lead.id}/withdraw", own).status_code == 404
+    assert _post(client, f"/seller/leads/{lead.id}/withdraw", own).status_code == 404
     assert _post(client, f"{batch}/price", own, price="0").status_code == 404
     assert _lead(lead.id).status == "listed" and _lead(lead.id).price_cents == 1500
 
@@ -119,7 +122,7 @@ def test_a_buyer_may_not_use_the_seller_controls(client, login, seller, buyer):
     batch = f"/seller/batches/{lead.batch_id}"
     assert _post(client, f"{batch}/withdraw", "/market").status_code == 403
     assert _post(client, f"{batch}/price", "/market", price="9.00").status_code == 403
-    assert _post(client, f"{batch}/leads/{lead.id}/withdraw", "/market").status_code == 403
+    assert _post(client, f"/seller/leads/{lead.id}/withdraw", "/market").status_code == 403
     assert _lead(lead.id).status == "listed"
 
 
