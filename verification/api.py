@@ -1,7 +1,7 @@
 """/api/v1 endpoints of verification: the spot-check queue, quality figures, holds, re-checks."""
 
 from app.api import ApiBlueprint, api_auth, current_api_user, page_schema, paginate
-from app.errors import error_responses
+from app.errors import NotFound, error_responses
 from app.extensions import db
 from marketplace import queries as market
 from verification import queries, services
@@ -53,6 +53,18 @@ def record_spot_check(args, item_id):
 def seller_quality():
     """The signed-in seller's own quality figures."""
     return queries.seller_quality(current_api_user().organization_id)
+
+
+@blp.get("/sellers/<int:seller_id>/quality")
+@error_responses(404)  # no seller organisation has this id
+@api_auth()
+@blp.response(200, QualityFiguresSchema)
+def public_seller_quality(seller_id):
+    """A seller's quality figures, for any signed-in account (the market's seller badge)."""
+    seller = queries.get_seller(seller_id)
+    if seller is None:
+        raise NotFound("No such seller.")
+    return queries.seller_quality(seller.id)
 
 
 @blp.get("/admin/sellers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.api import paginate
 from app.auth.decorators import admin_only, seller_only
@@ -255,22 +255,34 @@ def seller_quality():
     return _render_quality(current_user.organization)
 
 
-def _render_quality(seller):
+@bp.get("/sellers/<int:seller_id>")
+@login_required
+def public_seller_quality(seller_id):
+    """A seller's figures as every signed-in account may see them (the market's seller badge):
+    no inspection records, hold reason or hold form, which are the seller's and the admins'."""
+    seller = queries.get_seller(seller_id)
+    if seller is None:
+        abort(404)
+    return _render_quality(seller, public=True)
+
+
+def _render_quality(seller, *, public: bool = False):
     figures = queries.seller_quality(seller.id)
     counts = queries.seller_counts(seller.id)
     weeks = queries.weekly_rates(seller.id)
     return render_template(
         "verification/quality.html",
         seller=seller,
+        public=public,
         figures=figures,
         counts=counts,
         recent_counts=queries.seller_counts(seller.id, since=_window_start()),
         rate_rows=RATE_ROWS,
         chart=weekly_chart(weeks),
         weeks=weeks,
-        records=queries.inspection_records(seller.id),
-        account=market.get_seller_accounts([seller.id]).get(seller.id),
-        hold_form=HoldForm() if current_user.is_admin else None,
+        records=None if public else queries.inspection_records(seller.id),
+        account=None if public else market.get_seller_accounts([seller.id]).get(seller.id),
+        hold_form=HoldForm() if current_user.is_admin and not public else None,
     )
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 
 from flask import flash, redirect, request, url_for
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
 
 from app.errors import AppError
 from app.extensions import db
@@ -30,6 +32,20 @@ logger = logging.getLogger(__name__)
 PAGE_ERRORS = frozenset({401, 403, 404})
 
 Page = Callable[..., object]
+
+
+class OnceForm(FlaskForm):
+    """A form that moves money: its ``request_id``, made when the page is drawn, keys the
+    service call, so a double click or a resent form is one request (``renew_request_id``
+    gives a refused one a new id)."""
+
+    request_id = HiddenField(default=lambda: uuid.uuid4().hex)
+
+    def validate_request_id(self, field) -> None:
+        try:
+            uuid.UUID(field.data or "")
+        except ValueError as exc:
+            raise ValidationError("Reload the page and try again.") from exc
 
 
 def form_post(

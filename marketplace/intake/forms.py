@@ -44,7 +44,23 @@ def _whole_cents(form, field) -> None:
         raise ValidationError("Whole cents only, like 12.50.")
 
 
-class BatchUploadForm(FlaskForm):
+class _PricedForm(FlaskForm):
+    """A price per lead typed in dollars, within the upload's bounds."""
+
+    price = DecimalField(
+        "Price per lead (USD)",
+        places=2,
+        validators=[InputRequired("Give a price per lead."), _whole_cents],
+        render_kw={"step": "0.01", "min": "0.01", "max": str(MAX_PRICE), "inputmode": "decimal"},
+    )
+
+    @property
+    def price_cents(self) -> int:
+        """The validated price as integer cents, computed in Decimal (never a float)."""
+        return to_cents(self.price.data)
+
+
+class BatchUploadForm(_PricedForm):
     """Step 1: the file and the terms it is sold on."""
 
     file = FileField(
@@ -57,12 +73,6 @@ class BatchUploadForm(FlaskForm):
         render_kw={"accept": ".csv,text/csv"},
     )
     vertical = SelectField("Vertical", validators=[DataRequired()])
-    price = DecimalField(
-        "Price per lead (USD)",
-        places=2,
-        validators=[InputRequired("Give a price per lead."), _whole_cents],
-        render_kw={"step": "0.01", "min": "0.01", "max": str(MAX_PRICE), "inputmode": "decimal"},
-    )
     terms = RadioField(
         "Sold",
         choices=[
@@ -106,11 +116,6 @@ class BatchUploadForm(FlaskForm):
         self.vertical.choices = [SelectChoice(v.slug, v.name) for v in verticals]
 
     @property
-    def price_cents(self) -> int:
-        """The validated price as integer cents, computed in Decimal (never a float)."""
-        return to_cents(self.price.data)
-
-    @property
     def sales_limit(self) -> int:
         return self.max_sales.data if self.terms.data == "shared" else 1
 
@@ -145,3 +150,11 @@ def column_map_form(
     for field_name, header, default in selects:
         setattr(Form, field_name, SelectField(header, choices=choices, default=default))
     return Form(**kwargs)
+
+
+class BatchPriceForm(_PricedForm):
+    """A new price for the batch's leads still for sale (the upload's bounds)."""
+
+
+class WithdrawForm(FlaskForm):
+    """Taking a batch or a lead off sale: nothing to type, the CSRF token only."""

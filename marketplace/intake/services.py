@@ -33,7 +33,7 @@ def _require_seller(user: User) -> Organization:
     return user.organization
 
 
-def _check_terms(*, price_cents, max_sales) -> None:
+def check_terms(*, price_cents, max_sales) -> None:
     problems = {}
     if (
         not isinstance(price_cents, int)
@@ -157,7 +157,7 @@ def _create_batch(
         if column_map is None:
             column_map = seller_account(user.organization_id).column_map or {}
         organization = _require_seller(user)
-        _check_terms(price_cents=price_cents, max_sales=max_sales)
+        check_terms(price_cents=price_cents, max_sales=max_sales)
         vertical_row = get_vertical(vertical)
         batch = Batch(
             seller_id=organization.id,

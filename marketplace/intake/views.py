@@ -1,7 +1,9 @@
-"""Web pages of intake: the seller's batches, the two-step upload, a batch and its leads."""
+"""Web pages of intake: the seller's batches, the two-step upload, a batch and its leads, and
+the seller's controls on them (withdraw, reprice: listings' services)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -11,6 +13,8 @@ from app.api import paginate
 from app.auth.decorators import role_required, seller_only
 from app.csvutil import csv_response
 from app.extensions import db
+from app.money import dollars
+from app.web.forms import form_post
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from marketplace import standing, verticals
@@ -18,7 +22,9 @@ from marketplace.blueprints import web_bp as bp
 from marketplace.intake import queries, services, staging
 from marketplace.intake.forms import (
     KEEP_AS_EXTRA,
+    BatchPriceForm,
     BatchUploadForm,
+    WithdrawForm,
     column_choices,
     column_map_form,
 )
@@ -30,6 +36,7 @@ from marketplace.intake.source import (
     preview_csv,
     required_columns,
 )
+from marketplace.listings import services as listings
 from marketplace.models import Batch, BatchRejection, Lead
 from marketplace.schemas import BatchSchema
 from verification.rules.columns import LEAD_COLUMNS, REQUIRED_COLUMNS, canonical_header
@@ -181,14 +188,20 @@ def map_columns(token):
 # --- one batch -----------------------------------------------------------------------------------
 
 
-@bp.get("/seller/batches/<int:batch_id>")
-@seller_or_admin
-def batch(batch_id):
+def _batch_page(batch_id: int, *, price_form: BatchPriceForm | None = None):
     batch = services.get_batch_for(user=current_user, batch_id=batch_id)
     page = _page_of(
         queries.list_rejections(batch_id=batch.id),
         [(BatchRejection.row_number, False), (BatchRejection.id, False)],
     )
+    can_reprice = (
+        batch.seller_id == current_user.organization_id
+        and batch.status in listings.REPRICEABLE_BATCH_STATUSES
+    )
+    if price_form is None and can_reprice:
+        price_form = BatchPriceForm(
+            formdata=None, data={"price": Decimal(batch.price_cents) / 100}
+        )
     return render_template(
         "marketplace/intake/batch.html",
         batch=batch,
@@ -196,7 +209,53 @@ def batch(batch_id):
         rejections=page["items"],
         next_cursor=page["next_cursor"],
         cursor=request.args.get("cursor"),
+        price_form=price_form if can_reprice else None,
+        withdraw_form=WithdrawForm() if batch.status == "listed" else None,
+    ), 422 if price_form is not None and price_form.errors else 200
+
+
+@bp.get("/seller/batches/<int:batch_id>")
+@seller_or_admin
+def batch(batch_id):
+    return _batch_page(batch_id)
+
+
+def _back_to_batch(form, batch_id):
+    return redirect(url_for(".batch", batch_id=batch_id))
+
+
+@bp.post("/seller/batches/<int:batch_id>/price")
+@seller_only
+@form_post(
+    BatchPriceForm,
+    page=lambda form, batch_id: _batch_page(batch_id, price_form=form),
+    fields={"price_cents": "price"},
+)
+def change_batch_price(form, batch_id):
+    if not form.validate_on_submit():
+        return _batch_page(batch_id, price_form=form)
+    batch = listings.change_batch_price(
+        actor=current_user, batch_id=batch_id, price_cents=form.price_cents
     )
+    flash(
+        f"New price {dollars(batch.price_cents)} per lead for the leads still for sale; "
+        "leads already sold keep their price.",
+        "success",
+    )
+    return redirect(url_for(".batch", batch_id=batch.id))
+
+
+@bp.post("/seller/batches/<int:batch_id>/withdraw")
+@seller_or_admin
+@form_post(WithdrawForm, page=_back_to_batch)
+def withdraw_batch(form, batch_id):
+    batch = listings.withdraw_batch(actor=current_user, batch_id=batch_id)
+    flash(
+        f"Batch #{batch.id} is withdrawn: its leads are off sale for good. "
+        "Leads already sold stay with their buyers.",
+        "success",
+    )
+    return redirect(url_for(".batch", batch_id=batch.id))
 
 
 @bp.get("/seller/batches/<int:batch_id>/status.json")
@@ -230,7 +289,23 @@ def batch_leads(batch_id):
         leads=page["items"],
         next_cursor=page["next_cursor"],
         cursor=request.args.get("cursor"),
+        withdraw_form=WithdrawForm(),
     )
+
+
+def _back_to_leads(form, lead_id):
+    # A refusal is about a lead the user may see (others are 404): back to its batch's leads.
+    lead = db.session.get(Lead, lead_id)
+    return redirect(url_for(".batch_leads", batch_id=lead.batch_id))
+
+
+@bp.post("/seller/leads/<int:lead_id>/withdraw")
+@seller_or_admin
+@form_post(WithdrawForm, page=_back_to_leads)
+def withdraw_lead(form, lead_id):
+    lead = listings.withdraw_lead(actor=current_user, lead_id=lead_id)
+    flash(f"Lead #{lead.id} is withdrawn: it is off sale for good.", "success")
+    return redirect(url_for(".batch_leads", batch_id=lead.batch_id))
 
 
 # --- navigation and dashboard --------------------------------------------------------------------

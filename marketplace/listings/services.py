@@ -19,6 +19,7 @@ from app.auth.services import record_audit
 from app.db import transaction, utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from marketplace.intake.services import check_terms
 from marketplace.listings.queries import SORTS, is_on_sale, search_leads
 from marketplace.models import Batch, Lead
 from marketplace.purchases.queries import has_bought
@@ -164,9 +165,11 @@ def withdraw_lead(*, actor: User | None, lead_id: int) -> Lead:
 
 
 def change_batch_price(*, actor: User, batch_id: int, price_cents: int) -> Batch:
-    """A new price for the batch's leads still for sale; sales made keep theirs."""
+    """A new price for the batch's leads still for sale (the upload's bounds); sales made keep
+    theirs."""
     with transaction():
         batch = _batch_for(actor, batch_id, admin_too=False)
+        check_terms(price_cents=price_cents, max_sales=batch.max_sales)
         before = batch.price_cents
         result = db.session.execute(
             update(Batch)

@@ -1,13 +1,17 @@
-"""Web pages of the listings: the market, with its filters beside the results."""
+"""Web pages of the listings: the market, with its filters beside the results, and buying
+from it (the ticked leads or the first N matches) through a confirmation page."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
-from flask_login import login_required
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from app.auth.decorators import buyer_only
 from app.extensions import db
+from app.money import dollars
+from app.web.forms import form_post
 from app.web.registry import register_nav
 from marketplace import verticals
 from marketplace.blueprints import web_bp as bp
@@ -21,11 +25,31 @@ from marketplace.listings.schemas import (
     LeadFilterArgs,
     LeadPreviewSchema,
 )
+from marketplace.purchases import services as purchases
+from marketplace.purchases.forms import ConfirmPurchaseForm
+from marketplace.purchases.schemas import MarketPurchaseArgs, market_purchase_request
 from verification.rules.columns import TIMELINES
 
 PAGE_SIZE = 50
 # The page a seller quality badge links to (api-v1.md); linked once a package serves it.
 SELLER_PAGE = "/sellers/{seller_id}"
+# Where a purchase made here is shown; until a package serves it, the confirmation page does.
+PURCHASE_PAGE = "/buyer/purchases/{purchase_id}"
+# The buyer's reading of each refusal of a purchase; the page drawn again shows what is now true.
+PURCHASE_MESSAGES = {
+    "price_changed": "Prices changed since this page was drawn, so nothing was bought. "
+    "Check the new total below and confirm again.",
+    "insufficient_funds": "Your wallet does not cover this purchase, so nothing was bought. "
+    "Top up your wallet and confirm again.",
+    "lead_unavailable": "A lead was sold or withdrawn meanwhile, so nothing was bought. "
+    "The leads still for sale are below.",
+    "not_enough_leads": "Fewer leads match now than you asked for, so nothing was bought. "
+    "The leads that match now are below.",
+    "already_purchased": "Your organisation already bought one of these leads, so nothing "
+    "was bought.",
+    "idempotency_key_reused": "This confirmation was already used; check the leads and "
+    "confirm again.",
+}
 
 
 def _query_args() -> dict:
@@ -38,13 +62,17 @@ def _query_args() -> dict:
     return args
 
 
-def _seller_page(seller_id: int) -> str | None:
-    path = SELLER_PAGE.format(seller_id=seller_id)
+def _served(path: str) -> str | None:
+    """``path`` if a page of the app answers it, else None (the page is another package's)."""
     try:
         current_app.url_map.bind("").match(path, method="GET")
     except HTTPException:
         return None
     return path
+
+
+def _seller_page(seller_id: int) -> str | None:
+    return _served(SELLER_PAGE.format(seller_id=seller_id))
 
 
 @bp.get("/market")
@@ -80,7 +108,80 @@ def market():
             "sort": SORT_NAMES,
         },
         seller_page=_seller_page,
+        can_buy=current_user.role == "buyer",
+        max_quantity=purchases.MAX_LEADS,
     )
+
+
+# --- buying: a confirmation page for the ticked leads or the first N matches --------------------
+
+
+def _purchase_request() -> tuple[dict | None, dict]:
+    """``purchase_leads``'s arguments from the page's query string, or the problems in it."""
+    query = {key: value for key, value in _query_args().items() if key != "back"}
+    try:
+        return market_purchase_request(MarketPurchaseArgs().load(query)), {}
+    except ValidationError as error:
+        return None, error.messages
+
+
+def _confirm_url(order: dict, quote: dict) -> str:
+    """Where the Confirm form posts: the request for exactly the leads the page shows (the
+    ticked ones still for sale; as many matches as there are, up to the quantity asked)."""
+    args = request.args.to_dict(flat=False)
+    if "lead_ids" in order:
+        args["lead_ids"] = ",".join(str(lead.id) for lead in quote["leads"])
+    else:
+        args["quantity"] = str(len(quote["leads"]))
+    return url_for("marketplace.buy", **args)
+
+
+def _confirm_page(form, *, purchase=None):
+    order, errors = _purchase_request()
+    quote = None
+    if order and purchase is None:
+        quote = purchases.quote_purchase(buyer=current_user, **order)
+    back = request.args.get("back") or ""
+    return render_template(
+        "marketplace/listings/buy.html",
+        form=form,
+        order=order,
+        errors=errors,
+        quote=quote,
+        leads=LeadPreviewSchema(many=True).dump(quote["leads"]) if quote else [],
+        confirm_url=_confirm_url(order, quote) if quote and quote["leads"] else None,
+        back_url=url_for("marketplace.market") + ("?" + back if back else ""),
+        purchase=purchase,
+    ), 422 if errors else 200
+
+
+@bp.route("/market/buy", methods=["GET", "POST"])
+@buyer_only
+@form_post(ConfirmPurchaseForm, page=_confirm_page, messages=PURCHASE_MESSAGES)
+def buy(form):
+    """GET: what would be bought, its total and the wallet; POST (Confirm): buy it."""
+    order, _errors = _purchase_request()
+    if order is None:
+        return _confirm_page(form)
+    if not form.validate_on_submit():
+        if form.is_submitted():  # a tampered request id or total: draw the page afresh
+            flash("Check the leads and the total, then confirm again.", "error")
+        return _confirm_page(form)
+    purchase = purchases.purchase_leads(
+        buyer=current_user,
+        **order,
+        expected_total_cents=form.expected_total_cents.data,
+        idempotency_key=f"web:{form.request_id.data}",
+    )
+    count = len(purchase.items)
+    flash(
+        f"Bought {count} lead{'' if count == 1 else 's'} for {dollars(purchase.total_cents)}.",
+        "success",
+    )
+    page = _served(PURCHASE_PAGE.format(purchase_id=purchase.id))
+    if page:
+        return redirect(page)
+    return _confirm_page(form, purchase=purchase)
 
 
 def register_navigation(app) -> None:

@@ -25,7 +25,7 @@ from billing import queries as billing_queries
 from billing import services as billing
 from billing.errors import InsufficientFunds
 from marketplace.delivery import services as delivery
-from marketplace.listings.queries import on_sale, search_leads
+from marketplace.listings.queries import SORTS, on_sale, search_leads
 from marketplace.models import Lead, Vertical
 from marketplace.purchases.errors import (
     AlreadyPurchased,
@@ -50,14 +50,26 @@ def _sellable(now: datetime):
     return on_sale(now)
 
 
-def _matching_leads(*, filter: dict, buyer_org_id: int, now: datetime, limit: int) -> list[Lead]:
-    """Leads a filter purchase may take, newest first: the market's search with the filter
-    (listings' ``search_leads``), not the buyer's own, not bought by it before."""
+def _buyable_by(buyer_org_id: int):
+    """Leads this organisation may buy besides being on sale: not its own, not bought before."""
     bought = select(PurchasedLead.lead_id).where(PurchasedLead.buyer_org_id == buyer_org_id)
+    return (Lead.seller_id != buyer_org_id) & Lead.id.not_in(bought)
+
+
+def _matching_leads(
+    *, filter: dict, buyer_org_id: int, now: datetime, limit: int, sort: str | None = None
+) -> list[Lead]:
+    """Leads a filter purchase may take, in the market's ``sort`` (newest first by default):
+    the market's search with the filter (listings' ``search_leads``), minus what the buyer may
+    not buy."""
+    order = [
+        column.desc() if descending else column.asc()
+        for column, descending in SORTS[sort or "newest"]
+    ]
     stmt = (
         search_leads(filter, now=now)
-        .where(Lead.seller_id != buyer_org_id, Lead.id.not_in(bought))
-        .order_by(Lead.listed_at.desc(), Lead.id.desc())
+        .where(_buyable_by(buyer_org_id))
+        .order_by(*order)
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
@@ -68,12 +80,14 @@ def request_hash(**request) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_request(lead_ids, filter, quantity) -> None:
+def _check_request(lead_ids, filter, quantity, sort=None) -> None:
     if (lead_ids is None) == (filter is None):
         raise Invalid(
             "Send either lead_ids or a filter with a quantity.",
             details={"_schema": ["Send either lead_ids or filter and quantity."]},
         )
+    if sort is not None and (filter is None or sort not in SORTS):
+        raise Invalid(details={"sort": [f"With a filter only: one of {', '.join(SORTS)}."]})
     if lead_ids is not None:
         if not 1 <= len(lead_ids) <= MAX_LEADS:
             raise Invalid(details={"lead_ids": [f"Between 1 and {MAX_LEADS} ids."]})
@@ -103,6 +117,7 @@ def purchase_leads(
     lead_ids: list[int] | None = None,
     filter: dict | None = None,
     quantity: int | None = None,
+    sort: str | None = None,
     allow_partial: bool = False,
     expected_total_cents: int | None = None,
     idempotency_key: str | None = None,
@@ -112,10 +127,11 @@ def purchase_leads(
     auto-recharge is looked at after it commits. The same key and request again return the
     first purchase; the same key with another request is 409.
 
+    A filter purchase takes its matches in the market's ``sort`` (``newest`` when None).
     ``expected_total_cents`` is compared with the current prices of every lead asked for (by
     filter: the first ``quantity`` matches) before anything is taken; a lead repriced after
     that read fails its conditional UPDATE like a sold one."""
-    _check_request(lead_ids, filter, quantity)
+    _check_request(lead_ids, filter, quantity, sort)
     buyer_org_id = buyer.organization_id
     fingerprint = request_hash(
         lead_ids=sorted(lead_ids) if lead_ids is not None else None,
@@ -123,6 +139,8 @@ def purchase_leads(
         quantity=quantity,
         allow_partial=bool(allow_partial),
         expected_total_cents=expected_total_cents,
+        # Only when given, so the keys of purchases made before sorts existed still match.
+        **({"sort": sort} if sort is not None else {}),
     )
     if idempotency_key is not None:
         found = _find_by_key(buyer_org_id, idempotency_key)
@@ -134,6 +152,7 @@ def purchase_leads(
             lead_ids=lead_ids,
             filter=filter,
             quantity=quantity,
+            sort=sort,
             allow_partial=allow_partial,
             expected_total_cents=expected_total_cents,
             idempotency_key=idempotency_key,
@@ -157,12 +176,54 @@ def purchase_leads(
     return purchase
 
 
+def quote_purchase(
+    *,
+    buyer,
+    lead_ids: list[int] | None = None,
+    filter: dict | None = None,
+    quantity: int | None = None,
+    sort: str | None = None,
+) -> dict:
+    """What ``purchase_leads`` with the same request would buy now, for the buyer to confirm:
+    ``{"leads", "unavailable_lead_ids", "total_cents", "balance_cents"}``.
+
+    By ids: the asked-for leads the buyer may buy now, and the others (sold, withdrawn, its
+    own, bought before, unknown) named apart. By filter: the first ``quantity`` matches in
+    ``sort``, the ones ``purchase_leads`` prices. Nothing is locked: the buyer confirms the
+    total, and a price moved meanwhile is ``price_changed`` then.
+    """
+    _check_request(lead_ids, filter, quantity, sort)
+    buyer_org_id = buyer.organization_id
+    now = utcnow()
+    if lead_ids is not None:
+        leads = list(
+            db.session.scalars(
+                select(Lead)
+                .where(Lead.id.in_(lead_ids), on_sale(now), _buyable_by(buyer_org_id))
+                .order_by(Lead.id)
+            )
+        )
+        unavailable = sorted(set(lead_ids) - {lead.id for lead in leads})
+    else:
+        leads = _matching_leads(
+            filter=filter, buyer_org_id=buyer_org_id, now=now, limit=quantity, sort=sort
+        )
+        unavailable = []
+    return {
+        "leads": leads,
+        "unavailable_lead_ids": unavailable,
+        "total_cents": sum(lead.price_cents for lead in leads),
+        "balance_cents": billing_queries.get_wallet_balance(buyer_org_id),
+    }
+
+
 def _purchase(
     *,
     buyer,
     lead_ids,
     filter,
     quantity,
+    sort,
     allow_partial,
     expected_total_cents,
     idempotency_key,
@@ -189,7 +250,11 @@ def _purchase(
             wanted = len(candidates)
         else:
             candidates = _matching_leads(
-                filter=filter, buyer_org_id=buyer_org_id, now=now, limit=quantity + FILTER_SPARE
+                filter=filter,
+                buyer_org_id=buyer_org_id,
+                now=now,
+                limit=quantity + FILTER_SPARE,
+                sort=sort,
             )
             wanted = quantity
             if len(candidates) < quantity and not allow_partial:

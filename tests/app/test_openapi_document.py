@@ -92,6 +92,7 @@ def status_map(spec) -> dict[str, set[int]]:
         ("POST /api/v1/billing/payouts", {409, 422}, {402, 502, 503}),
         ("POST /api/v1/billing/stripe/webhook", {200, 400}, {401, 403}),
         ("POST /api/v1/spot-checks/{item_id}", {404, 409, 422}, set()),
+        ("GET /api/v1/sellers/{seller_id}/quality", {200, 401, 404}, {403, 422}),
     ],
 )
 def test_statuses_of_single_operations(spec, label, expected, absent):

@@ -1,8 +1,9 @@
 """POST /api/v1/purchases and the buyer's reads: what is sold, charged and answered."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app.db import transaction
 from app.extensions import db
 from billing import ledger
 from billing import queries as billing_queries
@@ -13,6 +14,7 @@ from marketplace.purchases.models import PurchasedLead
 from marketplace.services import purchase_leads
 from tests.billing.helpers import fund_wallet
 from tests.helpers import assert_forbidden, make_user
+from tests.marketplace.listings.market import list_leads
 from tests.marketplace.purchases.helpers import listed_leads
 from tests.verification.flow import upload
 
@@ -226,3 +228,19 @@ def test_a_filter_purchase_takes_the_markets_filter_keys(client, buyer, seller, 
     ]
     bad = buy(client, headers, filter={"stage": "SQL"}, quantity=1)  # a list in JSON
     assert bad.status_code == 422
+
+
+def test_a_filter_purchase_takes_its_matches_in_the_sort_asked(client, buyer, seller, auth):
+    cheap, dear = list_leads(seller, {}, {}, price_cents=1500)
+    with transaction():
+        db.session.execute(update(Lead).where(Lead.id == cheap.id).values(price_cents=900))
+    fund_wallet(buyer.organization_id, 10_000)
+    assert dear.id > cheap.id  # of one batch, listed at once: the newest is the later id
+    newest = buy(client, auth(buyer), filter={}, quantity=1)  # newest first by default
+    assert [item["lead_id"] for item in newest.get_json()["items"]] == [dear.id]
+    (lead,) = list_leads(seller, {}, price_cents=2000)  # now the newest, and the dearest
+    cheapest = buy(client, auth(buyer), filter={}, quantity=1, sort="price")
+    assert cheapest.status_code == 201, cheapest.get_json()
+    assert [item["lead_id"] for item in cheapest.get_json()["items"]] == [cheap.id]
+    assert buy(client, auth(buyer), lead_ids=[lead.id], sort="price").status_code == 422
+    assert buy(client, auth(buyer), filter={}, quantity=1, sort="random").status_code == 422
