@@ -7,14 +7,14 @@ is the same request to the service, so it charges once.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.money import CENT, dollars
+from app.web.forms import OnceForm
 from billing.amounts import MAX_TOP_UP_CENTS, MIN_TOP_UP_CENTS
 from billing.payouts import MAX_DETAILS_LENGTH, MAX_REFERENCE_LENGTH
 
@@ -46,17 +46,7 @@ def _money_attrs(low_cents: int, high_cents: int) -> dict:
     }
 
 
-class _OnceForm(FlaskForm):
-    request_id = HiddenField(default=lambda: uuid.uuid4().hex)
-
-    def validate_request_id(self, field) -> None:
-        try:
-            uuid.UUID(field.data or "")
-        except ValueError as exc:
-            raise ValidationError("Reload the page and try again.") from exc
-
-
-class TopUpForm(_OnceForm):
+class TopUpForm(OnceForm):
     amount = DecimalField(
         "Amount (USD)",
         places=2,
@@ -87,7 +77,7 @@ class AutoRechargeForm(FlaskForm):
     )
 
 
-class RefundForm(_OnceForm):
+class RefundForm(OnceForm):
     amount = DecimalField(
         "Amount back to your card (USD)",
         places=2,
@@ -96,7 +86,7 @@ class RefundForm(_OnceForm):
     )
 
 
-class PayoutForm(_OnceForm):
+class PayoutForm(OnceForm):
     amount = DecimalField(
         "Amount (USD)",
         places=2,
