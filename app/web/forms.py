@@ -147,3 +147,13 @@ def flash_field_errors(form: FlaskForm) -> None:
         label = field.label.text if field is not None else name
         for error in errors:
             flash(f"{label}: {error}", "error")
+
+
+def flat_messages(messages) -> list[str]:
+    """A field's validation messages as a flat list: marshmallow nests a list field's under
+    the bad item's index (``{0: ["Not a valid choice."]}``), which a page would show as "0"."""
+    if isinstance(messages, dict):
+        return [problem for value in messages.values() for problem in flat_messages(value)]
+    if isinstance(messages, list | tuple):
+        return [problem for value in messages for problem in flat_messages(value)]
+    return [str(messages)]

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.decorators import buyer_only
 from app.extensions import db
-from app.web.forms import form_post, redirect_to
+from app.web.forms import flat_messages, form_post, redirect_to
 from app.web.paging import page_of
 from app.web.registry import register_card, register_nav
 from marketplace import verticals
@@ -62,16 +62,7 @@ def _load_filter(values) -> tuple[dict, dict]:
     try:
         return LeadFilterArgs(only=FILTER_KEYS).load(raw), {}
     except ValidationError as error:
-        return {}, {key: _problems(value) for key, value in error.messages.items()}
-
-
-def _problems(messages) -> list[str]:
-    """A field's messages as a flat list: a list filter nests them under the bad item's index."""
-    if isinstance(messages, dict):
-        return [problem for value in messages.values() for problem in _problems(value)]
-    if isinstance(messages, list | tuple):
-        return [problem for value in messages for problem in _problems(value)]
-    return [str(messages)]
+        return {}, {key: flat_messages(value) for key, value in error.messages.items()}
 
 
 def _form_page(form, *, values, errors=None, search=None, status=200):

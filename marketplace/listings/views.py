@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from app.auth.decorators import buyer_only
 from app.extensions import db
 from app.money import dollars
-from app.web.forms import form_post
+from app.web.forms import flat_messages, form_post
 from app.web.registry import register_nav
 from marketplace import verticals
 from marketplace.blueprints import web_bp as bp
@@ -82,7 +82,7 @@ def market():
     try:
         args = LeadFilterArgs().load({"limit": PAGE_SIZE, **_query_args()})
     except ValidationError as error:
-        errors = error.messages
+        errors = {key: flat_messages(value) for key, value in error.messages.items()}
     else:
         query = {key: args.pop(key) for key in ("sort", "cursor", "limit")}
         page = services.search_market(filters=args, **query)

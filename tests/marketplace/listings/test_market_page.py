@@ -34,6 +34,11 @@ def test_filters_narrow_the_page_and_a_bad_value_shows_beside_its_field(client, 
     bad = client.get("/market?min_score=lots")
     assert bad.status_code == 200
     assert 'aria-invalid="true"' in bad.get_data(as_text=True)
+    # A bad box in a list filter is explained in words beside it, not by its index ("0").
+    box = client.get("/market?stage=Hot").get_data(as_text=True)
+    stage = box.split("<legend>Stage</legend>")[1].split("</fieldset>")[0]
+    assert '<small class="error">Must be one of' in stage
+    assert '<small class="error">0</small>' not in box
 
 
 def test_the_market_page_needs_a_sign_in(client):
