@@ -33,8 +33,6 @@ from verification.rules.columns import TIMELINES
 PAGE_SIZE = 50
 # The page a seller quality badge links to (api-v1.md); linked once a package serves it.
 SELLER_PAGE = "/sellers/{seller_id}"
-# Where a purchase made here is shown; until a package serves it, the confirmation page does.
-PURCHASE_PAGE = "/buyer/purchases/{purchase_id}"
 # The buyer's reading of each refusal of a purchase; the page drawn again shows what is now true.
 PURCHASE_MESSAGES = {
     "price_changed": "Prices changed since this page was drawn, so nothing was bought. "
@@ -136,10 +134,10 @@ def _confirm_url(order: dict, quote: dict) -> str:
     return url_for("marketplace.buy", **args)
 
 
-def _confirm_page(form, *, purchase=None):
+def _confirm_page(form):
     order, errors = _purchase_request()
     quote = None
-    if order and purchase is None:
+    if order:
         quote = purchases.quote_purchase(buyer=current_user, **order)
     back = request.args.get("back") or ""
     return render_template(
@@ -151,7 +149,6 @@ def _confirm_page(form, *, purchase=None):
         leads=LeadPreviewSchema(many=True).dump(quote["leads"]) if quote else [],
         confirm_url=_confirm_url(order, quote) if quote and quote["leads"] else None,
         back_url=url_for("marketplace.market") + ("?" + back if back else ""),
-        purchase=purchase,
     ), 422 if errors else 200
 
 
@@ -178,10 +175,7 @@ def buy(form):
         f"Bought {count} lead{'' if count == 1 else 's'} for {dollars(purchase.total_cents)}.",
         "success",
     )
-    page = _served(PURCHASE_PAGE.format(purchase_id=purchase.id))
-    if page:
-        return redirect(page)
-    return _confirm_page(form, purchase=purchase)
+    return redirect(url_for("marketplace.buyer_purchase", purchase_id=purchase.id))
 
 
 def register_navigation(app) -> None:

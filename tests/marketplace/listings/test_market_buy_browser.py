@@ -24,11 +24,9 @@ def _bought(buyer) -> list[int]:
 
 
 def _expect_purchase_shown(page, purchase_id: int) -> None:
-    """The purchase's own page once a package serves it; else the confirmation page shows it."""
-    if "/buyer/purchases/" in page.url:
-        assert page.url.endswith(f"/buyer/purchases/{purchase_id}")
-    else:
-        expect(page.locator("h1")).to_contain_text(f"Purchase #{purchase_id} complete")
+    """A confirmed purchase goes to its own page, with the leads in full."""
+    assert page.url.endswith(f"/buyer/purchases/{purchase_id}")
+    expect(page.locator("h1")).to_contain_text(f"{purchase_id}")
 
 
 def test_a_buyer_buys_ticked_leads_then_n_matching_from_the_market(page):
