@@ -53,3 +53,22 @@ def get(client, headers, path: str, **params):
 
 def ids(body) -> list[int]:
     return [item["id"] for item in body["items"]]
+
+
+def contact_values(lead) -> list[str]:
+    """What a buyer must never read of a lead it has not bought: names, email (and its local
+    part), phone (also its last seven digits, spaced or not), street address, consent record."""
+    digits = lead.phone[-7:]
+    return [
+        lead.email,
+        lead.email.split("@")[0],
+        lead.phone,
+        lead.first_name,
+        lead.last_name,
+        lead.address,
+        lead.consent_ip,
+        lead.consent_text,
+        lead.consent_url,
+        f"{digits[:3]} {digits[3:]}",
+        digits,
+    ]

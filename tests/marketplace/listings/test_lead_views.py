@@ -12,7 +12,7 @@ from marketplace import services as market_services
 from marketplace.models import Lead
 from marketplace.services import update_vertical
 from tests.helpers import make_user
-from tests.marketplace.listings.market import get, ids, list_leads
+from tests.marketplace.listings.market import contact_values, get, ids, list_leads
 from tests.verification.flow import upload
 
 MASKED_KEYS = {
@@ -30,22 +30,6 @@ def seller_and_lead(seller):
          "job_title": "Owner", "postal_code": "94103", "region": "CA"},
     )  # fmt: skip
     return seller, lead
-
-
-def contact_values(lead) -> list[str]:
-    return [
-        lead.email,
-        lead.email.split("@")[0],
-        lead.phone,
-        "John",
-        "Smith",
-        lead.address,
-        lead.consent_ip,
-        lead.consent_text,
-        lead.consent_url,
-        "555 0142",
-        "5550142",
-    ]
 
 
 def test_the_masked_lead_has_exactly_the_documented_shape(client, buyer, auth, seller_and_lead):
