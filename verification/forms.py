@@ -79,7 +79,7 @@ def _setting_field(setting: Setting):
     if setting.choices is not None:
         return SelectField(
             setting.label,
-            choices=[SelectChoice(value, f"{value:g}") for value in setting.choices],
+            choices=[SelectChoice(value, f"{value:.1f}") for value in setting.choices],
             coerce=setting.type,
             validators=[required],
             description=setting.description,
