@@ -112,7 +112,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import idempotency, settings  # noqa: F401  (their tables, for migrations)
+    from app import idempotency, notifications, settings  # noqa: F401  (tables, for migrations)
     from app.auth.api import blp as accounts_api
     from app.auth.views import bp as auth_views
     from app.web.views import bp as web_views

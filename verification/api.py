@@ -3,6 +3,7 @@
 from app.api import ApiBlueprint, api_auth, current_api_user, page_schema, paginate
 from app.errors import NotFound, error_responses
 from app.extensions import db
+from app.settings import SettingsArgs, SettingsSchema, settings_dict, update_settings
 from marketplace import queries as market
 from verification import queries, services
 from verification.schemas import (
@@ -107,3 +108,26 @@ def clear_hold(args, seller_id):
 def recheck_lead(lead_id):
     """Run the automatic checks on a stored lead again; says what changed and what fails."""
     return services.recheck_lead(actor=current_api_user(), lead_id=lead_id)
+
+
+@blp.get("/admin/settings")
+@api_auth("admin")
+@blp.response(200, SettingsSchema)
+def get_platform_settings():
+    """The platform settings an admin may change: fee, sampling AQL, dispute limits, windows."""
+    return settings_dict()
+
+
+@blp.put("/admin/settings")
+@api_auth("admin")
+@blp.arguments(SettingsArgs)
+@blp.response(200, SettingsSchema)
+def put_platform_settings(args):
+    """Change some settings (a partial update: keys left out keep their values).
+
+    The keys sent change and the keys left out keep their values; send every key to replace
+    them all. One value out of its bounds, of the wrong JSON type (`"90"`, `90.0`, `true`), or
+    an unknown key is 422 and nothing changes. Each change is in the audit log with its old
+    and new value. Answers every setting as it now is.
+    """
+    return settings_dict(update_settings(actor=current_api_user(), changes=args))

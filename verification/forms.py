@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.settings import SETTINGS, Setting
 
 OUTCOME_LABELS = {
     "confirmed": "Confirmed: asked to be contacted, details right",
@@ -52,3 +61,48 @@ class HoldForm(FlaskForm):
     note = TextAreaField(
         "Note", validators=[DataRequired("A note is required."), Length(max=2000)]
     )
+
+
+class SettingsForm(FlaskForm):
+    """The admin settings page: one field per key of ``app.settings.SETTINGS``.
+
+    The fields only turn text into numbers; the bounds are checked once, by
+    ``update_settings``, whose refusal ``form_post`` puts beside the field it names.
+    """
+
+    def changes(self) -> dict:
+        return {key: self[key].data for key in SETTINGS}
+
+
+def _setting_field(setting: Setting):
+    required = InputRequired(f"Enter the {setting.label.split(' (')[0].lower()}.")
+    if setting.choices is not None:
+        return SelectField(
+            setting.label,
+            choices=[SelectChoice(value, f"{value:.1f}") for value in setting.choices],
+            coerce=setting.type,
+            validators=[required],
+            description=setting.description,
+        )
+    bounds = {
+        name: value
+        for name, value in (("min", setting.minimum), ("max", setting.maximum))
+        if value is not None
+    }
+    if setting.type is int:
+        return IntegerField(
+            setting.label,
+            validators=[required],
+            description=setting.description,
+            render_kw={**bounds, "step": 1, "inputmode": "numeric"},
+        )
+    return FloatField(
+        setting.label,
+        validators=[required],
+        description=setting.description,
+        render_kw={**bounds, "step": "any", "inputmode": "decimal"},
+    )
+
+
+for _key, _setting in SETTINGS.items():
+    setattr(SettingsForm, _key, _setting_field(_setting))

@@ -12,13 +12,19 @@ from app.auth.decorators import admin_only, seller_only
 from app.db import utcnow
 from app.extensions import db
 from app.fields import db_id
-from app.settings import get_settings
+from app.settings import get_settings, settings_dict, update_settings
 from app.web.charts import Series, line_chart
 from app.web.forms import form_post
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries, services
-from verification.forms import BANT_LABELS, OUTCOME_LABELS, HoldForm, SpotCheckForm
+from verification.forms import (
+    BANT_LABELS,
+    OUTCOME_LABELS,
+    HoldForm,
+    SettingsForm,
+    SpotCheckForm,
+)
 from verification.rules.quality import QUALITY_SCORE_FORMULA, QUALITY_WEIGHTS
 from verification.rules.sampling import CODE_LETTERS_LEVEL_II, INSPECTIONS, plan_for
 from verification.rules.switching import (
@@ -323,6 +329,32 @@ def about_quality():
     )
 
 
+# --- platform settings (admin) -------------------------------------------------------------------
+
+
+def _settings_page(form, status: int = 200):
+    return render_template("verification/settings.html", form=form), status
+
+
+def _settings_after_refusal(form):
+    # update_settings refused a value: the form as typed, the refusal beside its field.
+    return _settings_page(form, 422)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@admin_only
+@form_post(SettingsForm, page=_settings_after_refusal)
+def platform_settings(form):
+    if form.validate_on_submit():
+        update_settings(actor=current_user, changes=form.changes())
+        flash("Settings saved.", "success")
+        return redirect(url_for(".platform_settings"))
+    if form.is_submitted():
+        return _settings_page(form, 422)
+    form.process(data=settings_dict())
+    return _settings_page(form)
+
+
 # --- the weekly chart, drawn on the server as SVG ------------------------------------------------
 
 
@@ -372,6 +404,7 @@ def buyer_quality_card(user):
 def register_navigation(app) -> None:
     register_nav(app, "admin", "Spot-checks", "verification.queue")
     register_nav(app, "admin", "Sellers", "verification.sellers")
+    register_nav(app, "admin", "Settings", "verification.platform_settings")
     register_nav(app, "seller", "Quality", "verification.seller_quality")
     register_card(app, "admin", queue_card)
     register_card(app, "admin", sellers_card)

@@ -1,10 +1,15 @@
-"""/api/v1 account endpoints: sign-up, tokens, me."""
+"""/api/v1 account endpoints: sign-up, tokens, me, the organisation's notifications."""
 
+from app import notifications
 from app.api import ApiBlueprint, PageArgs, api_auth, current_api_user, page_schema, paginate
 from app.auth import queries, services, throttle
 from app.auth.models import ApiToken
 from app.auth.schemas import (
+    MarkReadArgs,
+    MarkReadResultSchema,
     MeSchema,
+    NotificationListArgs,
+    NotificationPageSchema,
     SignupArgs,
     SignupResultSchema,
     TokenArgs,
@@ -65,3 +70,29 @@ def revoke_token(token_id):
 def me():
     user = current_api_user()
     return {"user": user, "organization": user.organization, "role": user.role}
+
+
+@blp.get("/notifications")
+@api_auth()
+@blp.arguments(NotificationListArgs, location="query")
+@blp.response(200, NotificationPageSchema)
+def list_notifications(args):
+    """The caller's organisation's notifications, newest first, with how many are unread."""
+    org_id = current_api_user().organization_id
+    stmt = notifications.list_notifications(org_id, unread_only=args["unread"])
+    page = paginate(
+        db.session, stmt, order=notifications.ORDER, cursor=args["cursor"], limit=args["limit"]
+    )
+    return {**page, "unread_count": notifications.unread_count(org_id)}
+
+
+@blp.post("/notifications/read")
+@error_responses(404)  # the id names no notification of the caller's organisation
+@api_auth()
+@blp.arguments(MarkReadArgs, required=False)
+@blp.response(200, MarkReadResultSchema)
+def mark_notifications_read(args):
+    """Mark one notification read (`{"id": ...}`), or all of them (no body, or `{}`)."""
+    org_id = current_api_user().organization_id
+    marked = notifications.mark_read(organization_id=org_id, notification_id=args.get("id"))
+    return {"marked": marked, "unread_count": notifications.unread_count(org_id)}

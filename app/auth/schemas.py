@@ -3,6 +3,9 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api import PageArgs
+from app.fields import Id
+
 
 class SignupArgs(ma.Schema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=320))
@@ -51,3 +54,38 @@ class TokenSchema(ma.Schema):
     created_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     last_used_at = fields.AwareDateTime(allow_none=True)
+
+
+class NotificationListArgs(PageArgs):
+    unread = fields.Boolean(
+        load_default=False, metadata={"description": "Only the notifications not read yet."}
+    )
+
+
+class NotificationSchema(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "What happened, e.g. `dispute_opened`."})
+    message = fields.String()
+    link = fields.String(
+        allow_none=True, metadata={"description": "Where to look: a path of the web app."}
+    )
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+
+
+class NotificationPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    next_cursor = fields.String(allow_none=True)
+    unread_count = fields.Integer()
+
+
+class MarkReadArgs(ma.Schema):
+    id = Id(
+        load_default=None,
+        metadata={"description": "The notification to mark read; without it, all of them."},
+    )
+
+
+class MarkReadResultSchema(ma.Schema):
+    marked = fields.Integer(metadata={"description": "How many were unread and now are read."})
+    unread_count = fields.Integer()

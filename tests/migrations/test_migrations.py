@@ -60,3 +60,25 @@ def test_downgrade_to_base_and_upgrade_again_rebuilds_the_schema(app, tmp_path):
         assert diff == [], f"models and migrations disagree after a round trip: {diff}"
     finally:
         drop()
+
+
+def test_notifications_migration_goes_down_and_up_again_alone(app, tmp_path):
+    """0014_notifications removes only its table going down, and brings it back going up."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    below = ScriptDirectory.from_config(config).get_revision("0014_notifications").down_revision
+    url, drop = empty_database(app, tmp_path)
+    try:
+        fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with fresh.app_context():
+            upgrade(directory=MIGRATIONS, revision="0014_notifications")
+            before = set(inspect(db.engine).get_table_names())
+            downgrade(directory=MIGRATIONS, revision=below)
+            after_down = set(inspect(db.engine).get_table_names())
+            upgrade(directory=MIGRATIONS, revision="0014_notifications")
+            indexes = {i["name"] for i in inspect(db.engine).get_indexes("notifications")}
+            db.engine.dispose()
+        assert before - after_down == {"notifications"}
+        assert indexes == {"ix_notifications_unread", "ix_notifications_list"}
+    finally:
+        drop()
