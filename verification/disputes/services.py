@@ -23,6 +23,7 @@ from app.auth.services import record_audit
 from app.db import insert_if_absent, transaction, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.notifications import notify
 from app.settings import get_settings
 from billing import services as billing
 from marketplace import queries as market
@@ -47,6 +48,27 @@ AUTOMATIC_NOTES = {
     "bad_email": "Today's re-check finds the email invalid or undeliverable.",
     "duplicate": "The same person was sold to this buyer earlier.",
 }
+
+
+REASON_LABELS = {
+    "bad_phone": "bad phone",
+    "bad_email": "bad email",
+    "wrong_person": "wrong person",
+    "duplicate": "duplicate",
+    "no_consent": "no consent",
+    "outside_area": "outside the area",
+    "fake_info": "fake information",
+    "misqualified": "misqualified",
+    "other": "other",
+}
+
+
+def _buyer_link(dispute) -> str:
+    return f"/buyer/disputes/{dispute.id}"
+
+
+def _seller_link(dispute) -> str:
+    return f"/seller/disputes/{dispute.id}"
 
 
 class AlreadyDisputed(Conflict):
@@ -192,6 +214,15 @@ def open_dispute(*, actor: User, lead_id: int, reason: str, note) -> Dispute:
             obj=dispute,
             details={"lead_id": lead_id, "reason": reason},
         )
+        notify(
+            dispute.seller_org_id,
+            kind="dispute_opened",
+            message=(
+                f"Lead #{lead_id} was returned ({REASON_LABELS[reason]}). You may answer until "
+                f"{dispute.deadline:%Y-%m-%d %H:%M} UTC."
+            ),
+            link=_seller_link(dispute),
+        )
         if settles(reason, evidence):
             _resolve(
                 dispute,
@@ -226,6 +257,12 @@ def respond(*, actor: User, dispute_id: int, note) -> DisputeResponse:
         db.session.add(response)
         db.session.flush()
         record_audit(actor=actor, action="dispute.answered", obj=dispute)
+        notify(
+            dispute.buyer_org_id,
+            kind="dispute_answered",
+            message=f"The seller answered your return of lead #{dispute.lead_id}.",
+            link=_buyer_link(dispute),
+        )
     db.session.refresh(dispute)
     return response
 
@@ -301,6 +338,22 @@ def _resolve(dispute, *, decision, resolution, actor, note, answers=None) -> Non
         obj=dispute,
         details={"resolution": resolution, "note": note, "effect": effect},
     )
+    verdict = (
+        f"accepted: {dispute.price_cents / 100:.2f} {dispute.currency.upper()} goes back to "
+        "the buyer's wallet"
+        if status == "accepted"
+        else "rejected"
+    )
+    for organization_id, link in (
+        (dispute.buyer_org_id, _buyer_link(dispute)),
+        (dispute.seller_org_id, _seller_link(dispute)),
+    ):
+        notify(
+            organization_id,
+            kind=f"dispute_{status}",
+            message=f"The return of lead #{dispute.lead_id} was {verdict}.",
+            link=link,
+        )
     seller_id = dispute.seller_org_id
     if status == "accepted":
         verification.check_dispute_hold(seller_id=seller_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from app.db import utcnow
 from app.extensions import db
+from app.notifications import Notification
 from billing import ledger
 from billing import services as billing_services
 from billing.models import Sale
@@ -400,3 +401,33 @@ def test_the_purchased_lead_row_and_dispute_agree(client, auth, buyer, seller, a
     row = db.session.scalar(select(PurchasedLead).where(PurchasedLead.lead_id == lead.id))
     db.session.refresh(row)
     assert (row.dispute_id, row.dispute_status) == (opened["id"], "rejected")
+
+
+def test_each_step_notifies_the_other_party_with_a_link(client, auth, buyer, seller, admin):
+    def inbox(user):
+        db.session.expire_all()
+        return [
+            (n.kind, n.link)
+            for n in db.session.scalars(
+                select(Notification)
+                .where(Notification.organization_id == user.organization_id)
+                .order_by(Notification.id)
+            )
+        ]
+
+    (lead,) = bought_leads(client, auth, buyer, seller, admin)
+    opened = dispute(client, auth, buyer, lead).get_json()
+    number = opened["id"]
+    assert inbox(seller) == [("dispute_opened", f"/seller/disputes/{number}")]
+    client.post(
+        f"/api/v1/disputes/{number}/responses", json={"note": "Valid"}, headers=auth(seller)
+    )
+    assert inbox(buyer) == [("dispute_answered", f"/buyer/disputes/{number}")]
+    resolve(client, auth, admin, number, decision="reject")
+    assert inbox(buyer)[-1] == ("dispute_rejected", f"/buyer/disputes/{number}")
+    assert inbox(seller)[-1] == ("dispute_rejected", f"/seller/disputes/{number}")
+    # A refused request notifies nobody.
+    resolve(client, auth, admin, number)
+    assert len(inbox(seller)) == 2 and len(inbox(buyer)) == 2
+    texts = " ".join(n.message for n in db.session.scalars(select(Notification)))
+    assert lead.email not in texts and lead.phone not in texts
