@@ -1,11 +1,18 @@
 """What decided disputes do beyond the one lead: two admins at once move the money once, upheld
 disputes feed the seller's figures and, past the platform limit, put the seller on hold."""
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from app.auth.models import User
 from app.extensions import db
 from billing import ledger
+from billing import services as billing_services
+from billing.models import Sale
 from marketplace.models import Lead, SellerAccount
-from tests.helpers import make_user, race
+from marketplace.purchases.models import PurchasedLead
+from tests.helpers import log_in, make_user, race
 from tests.marketplace.purchases.helpers import listed_leads
 from tests.verification.disputes.flow import (
     bought_leads,
@@ -15,6 +22,7 @@ from tests.verification.disputes.flow import (
     set_settings,
 )
 from tests.verification.flow import upload
+from verification import queries as quality
 from verification.disputes import services as dispute_services
 from verification.disputes.models import Dispute
 
@@ -84,3 +92,52 @@ def test_enough_upheld_disputes_put_the_seller_on_hold(client, auth, buyer, sell
     assert upload(seller, 2).status == "held"
     figures = client.get("/api/v1/seller/quality", headers=auth(seller)).get_json()
     assert figures["disputes"] == figures["disputes_upheld"] == 3
+
+
+def test_a_return_racing_the_release_either_holds_the_sale_or_is_refused(
+    app, client, auth, buyer, seller, admin, monkeypatch
+):
+    (lead,) = bought_leads(client, auth, buyer, seller, admin)
+    db.session.expire_all()
+    item = db.session.scalar(select(PurchasedLead).where(PurchasedLead.lead_id == lead.id))
+    deadline, sale_id = item.return_deadline, item.sale_id
+    # The buyer's request passed the window check a moment before the deadline; the release
+    # runs at the deadline: whichever takes the sale's row first wins.
+    monkeypatch.setattr(dispute_services, "utcnow", lambda: deadline - timedelta(seconds=1))
+
+    def opening():
+        actor = db.session.get(User, buyer.id)
+        return dispute_services.open_dispute(
+            actor=actor, lead_id=lead.id, reason="other", note="Never answers"
+        ).status
+
+    def releasing():
+        return billing_services.release_earnings(now=deadline)
+
+    opened, released = race(app, [opening, releasing])
+    db.session.expire_all()
+    sale = db.session.get(Sale, sale_id)
+    disputes = db.session.scalars(select(Dispute)).all()
+    if opened == "open":
+        assert released == 0 and sale.status == "pending" and sale.is_held
+        assert len(disputes) == 1
+    else:
+        assert opened == "sale_released" and released == 1
+        assert sale.status == "released" and not sale.is_held and disputes == []
+    assert ledger.check() == []
+
+
+def test_disputes_by_week_join_the_weekly_rates_and_the_chart(client, auth, buyer, seller, admin):
+    set_settings(buyer_dispute_limit_pct=100)
+    leads = bought_leads(client, auth, buyer, seller, admin, 4)
+    upheld = dispute(client, auth, buyer, leads[0], reason="fake_info").get_json()
+    dispute(client, auth, buyer, leads[1])
+    resolve(client, auth, admin, upheld["id"])
+    this_week = quality.weekly_rates(seller.organization_id)[-1]
+    assert this_week["leads_sold"] == 4
+    assert (this_week["disputes"], this_week["disputes_upheld"]) == (2, 1)
+    assert this_week["dispute_rate"] == 0.5
+    assert quality.weekly_rates(seller.organization_id)[0]["dispute_rate"] is None  # a gap
+    log_in(client, seller)
+    html = client.get("/seller/quality").get_data(as_text=True)
+    assert "Sales disputed by buyers" in html and 'class="series series-c"' in html
