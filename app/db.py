@@ -136,6 +136,24 @@ def insert_if_absent(model, *, key: list[str], **values) -> int | None:
     return session.execute(stmt.returning(key_column)).scalar()
 
 
+def serialize_writes() -> None:
+    """Inside ``transaction()``: make what this transaction reads next the newest committed
+    data, and make other writers wait until it ends.
+
+    SQLite ignores ``SELECT ... FOR UPDATE`` and opens its transaction only at the first write,
+    so two requests can both read "not bought yet" and then both write. Taking SQLite's write
+    lock at once (``BEGIN IMMEDIATE``) queues them instead. On PostgreSQL this does nothing:
+    lock the rows that matter with ``FOR UPDATE`` (or a conditional update) as usual.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    # pysqlite opens a transaction only before a write; one already open has written, so it
+    # holds the write lock and reads the newest data already.
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def in_transaction() -> bool:
     """True inside a ``transaction()`` block: what runs now commits with the caller's work."""
     return db.session.info.get(_DEPTH, 0) > 0

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from app.db import insert_if_absent, transaction, utcnow
+from app.db import insert_if_absent, serialize_writes, transaction, utcnow
 from app.errors import AppError, Invalid, NotFound
 from app.extensions import db
 from billing import services as billing
@@ -208,6 +208,7 @@ def _buy_one(search_id: int, lead_id: int) -> str:
     today = utcnow().date()
     try:
         with transaction() as session:
+            serialize_writes()  # SQLite's stand-in for the FOR UPDATE below
             search = session.scalar(
                 select(SavedSearch)
                 .where(SavedSearch.id == search_id)

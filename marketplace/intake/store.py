@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from sqlalchemy import ARRAY, any_, bindparam, func, insert, or_, select, update
 
-from app.db import utcnow
+from app.db import serialize_writes, utcnow
 from app.extensions import db
 from marketplace.intake.rows import INSERT_COLUMNS
 from marketplace.models import VISIBLE_BATCH_STATUSES, Batch, BatchRejection, Lead, Suppression
@@ -56,11 +56,8 @@ def _lock_intakes(connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(INTAKE_LOCK_KEY)))
-    elif connection.dialect.name == "sqlite":
-        # pysqlite opens a transaction only before a write; one already open has written, so
-        # it holds the write lock and reads the newest data already.
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        serialize_writes()
 
 
 def _existing_matches(batch: Batch, emails: set, phones: set, lookback_days: int) -> tuple:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from app.auth.models import Organization, User
 from app.auth.services import record_audit
-from app.db import insert_if_absent, transaction, utcnow
+from app.db import insert_if_absent, serialize_writes, transaction, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications import notify
@@ -171,6 +171,7 @@ def open_dispute(*, actor: User, lead_id: int, reason: str, note) -> Dispute:
     evidence = gather_evidence(item, reason)
     with transaction():
         # One buyer's openings queue here, so two at once cannot both pass the share.
+        serialize_writes()
         db.session.execute(
             select(Organization.id).where(Organization.id == buyer_org_id).with_for_update()
         )

@@ -4,13 +4,15 @@ from sqlalchemy import func, select
 
 from app.db import transaction
 from app.extensions import db
+from billing import ledger
 from billing import queries as billing_queries
 from billing.signals import auto_recharge_failed
 from marketplace.autobuy import services as autobuy
 from marketplace.autobuy.models import AutobuyRun, SavedSearch
+from marketplace.models import Lead
 from marketplace.purchases.models import Purchase, PurchasedLead
 from tests.billing.helpers import fund_wallet
-from tests.helpers import make_user
+from tests.helpers import make_user, race
 from tests.marketplace.purchases.helpers import listed_leads
 
 
@@ -147,3 +149,34 @@ def test_the_sweep_runs_missed_batches(client, buyer, seller, admin, auth, monke
     assert bought_by(buyer.organization_id) == [lead.id for lead in leads]
     assert tasks.autobuy_sweep() == 0
     assert db.session.scalar(select(func.count()).select_from(SavedSearch)) == 1
+
+
+def test_two_runs_at_once_over_the_same_leads_stay_within_every_cap(
+    app, client, seller, admin, auth
+):
+    """A lost task's sweep and the task itself (or two workers) offering the same new leads at
+    once: each order's caps and budget hold, no lead is sold past its limit, money adds up."""
+    leads = listed_leads(seller, admin, 6, price_cents=1000, max_sales=2)
+    buyers = [make_user("buyer") for _ in range(3)]
+    orders = []
+    for number, user in enumerate(buyers):
+        fund_wallet(user.organization_id, 100_000)
+        orders.append(order(client, auth, user, daily_cap=3, budget_cents=2500 + number * 1000))
+    ids = [lead.id for lead in leads]
+    outcomes = race(app, [lambda: autobuy.match_new_leads(ids) for _ in range(3)])
+    assert all(isinstance(n, int) for n in outcomes), outcomes
+    db.session.expire_all()
+    for user, placed in zip(buyers, orders, strict=True):
+        got = bought_by(user.organization_id)
+        search = db.session.get(SavedSearch, placed["id"])
+        cap = min(3, placed["auto_buy"]["budget_cents"] // 1000)
+        assert len(got) == cap == search.bought_on_day, (got, cap)
+        assert search.spent_cents == 1000 * len(got)
+        assert billing_queries.get_wallet_balance(user.organization_id) == 100_000 - 1000 * len(
+            got
+        )
+    for lead in db.session.scalars(select(Lead).where(Lead.id.in_(ids))):
+        sold = db.session.scalar(select(func.count()).where(PurchasedLead.lead_id == lead.id))
+        assert lead.sales_count == sold <= lead.max_sales
+    assert sum(outcomes) == sum(len(bought_by(u.organization_id)) for u in buyers)
+    assert ledger.check() == []

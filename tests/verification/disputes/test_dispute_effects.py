@@ -141,3 +141,21 @@ def test_disputes_by_week_join_the_weekly_rates_and_the_chart(client, auth, buye
     log_in(client, seller)
     html = client.get("/seller/quality").get_data(as_text=True)
     assert "Sales disputed by buyers" in html and 'class="series series-c"' in html
+
+
+def test_two_returns_at_once_cannot_both_pass_the_share(app, client, auth, buyer, seller, admin):
+    leads = bought_leads(client, auth, buyer, seller, admin, 4)  # 25% of 4: one return
+
+    def opening(lead_id):
+        def job():
+            actor = db.session.get(User, buyer.id)
+            return dispute_services.open_dispute(
+                actor=actor, lead_id=lead_id, reason="other", note="Wrong number"
+            ).status
+
+        return job
+
+    outcomes = race(app, [opening(leads[0].id), opening(leads[1].id)])
+    assert sorted(outcomes) == ["dispute_limit_reached", "open"], outcomes
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Dispute)).all()) == 1
