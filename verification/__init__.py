@@ -11,6 +11,7 @@ def init_app(app, api) -> None:
     from verification.cli import demo_step, verification_cli
     from verification.disputes import models as dispute_models  # noqa: F401
     from verification.disputes.api import blp as disputes_blp
+    from verification.disputes.views import register_navigation as register_dispute_navigation
     from verification.services import on_batch_processed
     from verification.tasks import SCHEDULE
     from verification.views import bp, register_navigation
@@ -20,8 +21,10 @@ def init_app(app, api) -> None:
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(blp)
     csrf.exempt(disputes_blp)
+    # The dispute pages add their routes to ``bp`` on import, above, before it is registered.
     app.register_blueprint(bp)
     register_navigation(app)
+    register_dispute_navigation(app)
     # Intake sends this once a batch is in spot_check or held; connecting twice is a no-op.
     batch_processed.connect(on_batch_processed)
     register_task_module("verification.tasks", SCHEDULE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import phonenumbers
 from flask import Flask
 
@@ -26,7 +28,22 @@ def pct(value: float | None, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
-FILTERS = {"dollars": dollars, "phone": phone, "pct": pct}
+def duration(value: timedelta | None) -> str:
+    """A span as people say it, to its two largest units: 2 days 4 hours, 35 minutes."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return "less than a minute"
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' * (count != 1)}")
+    return " ".join(parts[:2])
+
+
+FILTERS = {"dollars": dollars, "phone": phone, "pct": pct, "duration": duration}
 
 
 def register_filters(app: Flask) -> None:

@@ -51,6 +51,12 @@ class Dispute(db.Model):
     responses: Mapped[list[DisputeResponse]] = relationship(
         order_by="DisputeResponse.id", lazy="selectin"
     )
+    # Read-only ways to the rows the pages name (the parties, the vertical, who decided);
+    # named by string, so the model imports nothing of the market.
+    buyer = relationship("Organization", foreign_keys=[buyer_org_id], viewonly=True)
+    seller = relationship("Organization", foreign_keys=[seller_org_id], viewonly=True)
+    vertical = relationship("Vertical", viewonly=True)
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id], viewonly=True)
 
 
 class DisputeResponse(db.Model):

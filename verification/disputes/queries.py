@@ -6,17 +6,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.errors import NotFound
 from app.extensions import db
+from app.settings import get_settings
+from billing import queries as billing
 from marketplace import queries as market
 from verification.disputes.models import Dispute
-from verification.rules.disputes import ABUSE_WINDOW_DAYS
+from verification.rules.disputes import ABUSE_WINDOW_DAYS, window_is_open, within_dispute_share
 
-# Newest first for the parties; the admin's queue is oldest first (QUEUE_ORDER).
+# Newest first for the parties; the admin's queue is oldest first (QUEUE_ORDER); a seller's
+# page puts the disputes it may still answer (open) first, then newest (SELLER_ORDER).
 LIST_ORDER = [(Dispute.created_at, True), (Dispute.id, True)]
 QUEUE_ORDER = [(Dispute.created_at, False), (Dispute.id, False)]
+_IS_CLOSED = case((Dispute.status == "open", 0), else_=1)
+SELLER_ORDER = [(_IS_CLOSED, False), (Dispute.created_at, True), (Dispute.id, True)]
+
+
+def seller_order_key(dispute: Dispute) -> list:
+    """A dispute's values for SELLER_ORDER (the page's cursor)."""
+    return [0 if dispute.status == "open" else 1, dispute.created_at, dispute.id]
 
 
 def visible_to(user: User) -> Select:
@@ -30,10 +41,18 @@ def visible_to(user: User) -> Select:
     return stmt.where(Dispute.buyer_org_id == user.organization_id)
 
 
-def list_disputes(user: User, *, status: str | None = None) -> Select:
+def list_disputes(
+    user: User, *, status: str | None = None, reason: str | None = None, parties: bool = False
+) -> Select:
+    """``user``'s disputes, of one status or reason; ``parties`` loads the buyer's and seller's
+    organisations with them (the pages name both)."""
     stmt = visible_to(user)
     if status:
         stmt = stmt.where(Dispute.status == status)
+    if reason:
+        stmt = stmt.where(Dispute.reason == reason)
+    if parties:
+        stmt = stmt.options(selectinload(Dispute.buyer), selectinload(Dispute.seller))
     return stmt
 
 
@@ -43,6 +62,51 @@ def get_dispute_for(user: User, dispute_id: int) -> Dispute:
     if dispute is None:
         raise NotFound("No such dispute.")
     return dispute
+
+
+def get_returnable(*, buyer_org_id: int, lead_id: int):
+    """The purchased-lead row the buyer would return (its deadline, its dispute); 404 when the
+    organisation did not buy the lead."""
+    item = market.get_purchased_lead(buyer_org_id=buyer_org_id, lead_id=lead_id)
+    if item is None:
+        raise NotFound("Your organisation has not bought this lead.")
+    return item
+
+
+def return_blocker(item, *, now: datetime) -> str | None:
+    """Why the buyer cannot return this purchased lead now, as the service would refuse it
+    (its error code), or None. For the return form: it says so before anything is typed."""
+    if item.dispute_id is not None:
+        return "already_disputed"
+    if not window_is_open(now=now, return_deadline=item.return_deadline):
+        return "return_window_closed"
+    if item.sale_id is not None and billing.get_sale(item.sale_id).status != "pending":
+        return "sale_released"
+    share = buyer_share(item.buyer_org_id, now=now)
+    limit = get_settings().buyer_dispute_limit_pct
+    if not within_dispute_share(
+        disputed=share["disputed"], bought=share["bought"], limit_pct=limit
+    ):
+        return "dispute_limit_reached"
+    return None
+
+
+def purchase_of(dispute: Dispute):
+    """The purchased-lead row behind ``dispute``: price, when it was bought, its deadline."""
+    return market.get_purchased_lead(buyer_org_id=dispute.buyer_org_id, lead_id=dispute.lead_id)
+
+
+def vertical_names(vertical_ids) -> dict[int, str]:
+    """Vertical id -> name, for verticals that have disputes (through one dispute of each)."""
+    firsts = (
+        select(func.min(Dispute.id))
+        .where(Dispute.vertical_id.in_(list(vertical_ids)))
+        .group_by(Dispute.vertical_id)
+    )
+    rows = db.session.scalars(
+        select(Dispute).where(Dispute.id.in_(firsts)).options(selectinload(Dispute.vertical))
+    )
+    return {row.vertical_id: row.vertical.name for row in rows}
 
 
 def open_count(*, seller_id: int | None = None, buyer_id: int | None = None) -> int:

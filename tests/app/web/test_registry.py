@@ -41,6 +41,7 @@ SELLER_NAV = [
     ("Batches", "marketplace.batches"),
     ("Upload", "marketplace.new_batch"),
     ("Quality", "verification.seller_quality"),
+    ("Disputes", "verification.seller_disputes"),
     ("Earnings", "billing.earnings"),
 ]
 
@@ -50,7 +51,7 @@ def test_two_apps_built_in_one_process_have_independent_navigation(app, client, 
     # Building another app added nothing to this one's navigation.
     for each in (app, other):
         assert web.get_registry(each).nav["seller"] == SELLER_NAV
-        assert len(web.get_registry(each).cards["seller"]) == 3
+        assert len(web.get_registry(each).cards["seller"]) == 4
     assert web.get_registry(app) is not web.get_registry(other)
     web.register_nav(other, "seller", "Only there", "web.healthz")
     assert ("Only there", "web.healthz") not in web.get_registry(app).nav["seller"]
@@ -60,7 +61,11 @@ def test_two_apps_built_in_one_process_have_independent_navigation(app, client, 
 
     log_in(client, seller)
     page = client.get("/dashboard").get_data(as_text=True)
-    for label, path in (("Batches", "/seller/batches"), ("Earnings", "/billing/earnings")):
+    for label, path in (
+        ("Batches", "/seller/batches"),
+        ("Disputes", "/seller/disputes"),
+        ("Earnings", "/billing/earnings"),
+    ):
         assert page.count(f'href="{path}">{label}</a>') == 1
     assert "Only there" not in page
 
