@@ -11,7 +11,7 @@ from app.extensions import db
 from marketplace.purchases import services as purchases
 from marketplace.purchases.models import PurchasedLead
 from tests.billing.helpers import fund_wallet
-from tests.helpers import assert_forbidden, csrf_token, field_html, make_user
+from tests.helpers import assert_forbidden, bearer, csrf_token, field_html, make_user
 from tests.marketplace.listings.market import list_leads
 
 JSON = {"Accept": "application/json"}
@@ -52,7 +52,17 @@ def test_the_buyer_sees_its_bought_leads_in_full_newest_first(client, login, buy
     assert "1 Old Road" in html
     assert html.index(newer.email) < html.index(older.email)  # newest first
     assert theirs.email not in html and "Elsewhere" not in html
-    assert "Return by" in html and "Return (coming soon)" in html
+    assert "Return by" in html
+    assert f'href="/buyer/disputes/new?lead_id={newer.id}"' in html
+    # Once returned, the lead links to its dispute instead.
+    opened = client.post(
+        "/api/v1/disputes",
+        json={"lead_id": newer.id, "reason": "other", "note": "Never answers"},
+        headers=bearer(buyer),
+    ).get_json()
+    html = text(client.get("/buyer/leads"))
+    assert f'href="/buyer/disputes/{opened["id"]}"' in html and "Return open" in html
+    assert f'href="/buyer/disputes/new?lead_id={newer.id}"' not in html
     assert 'href="/buyer/leads/export.csv"' in html
     assert 'href="/buyer/leads"' in html  # the navigation
 

@@ -36,7 +36,9 @@ def test_the_buyers_day_on_its_pages(page):
     page.wait_for_url("**/buyer/leads")
     expect(page.locator(".bought-table")).to_contain_text(first_email)
     row = page.locator(f"#lead-{first_id}")
-    expect(row.get_by_role("button", name="Return (coming soon)")).to_be_disabled()
+    expect(row.get_by_role("link", name="Return", exact=True)).to_have_attribute(
+        "href", f"/buyer/disputes/new?lead_id={first_id}"
+    )
     row.get_by_label(f"Outcome of lead #{first_id}").select_option("lost")
     row.get_by_role("button", name="Save").click()
     expect(page.locator(f"#lead-{first_id} .error")).to_have_text("Say why the lead was lost.")
