@@ -111,6 +111,22 @@ def market():
     )
 
 
+@bp.get("/leads/<int:lead_id>")
+@login_required
+def lead(lead_id):
+    """One lead: masked as the market shows it, or in full for its seller, its buyers and
+    admins; a lead not on sale is 404 to everyone else (as ``GET /api/v1/leads/<id>``)."""
+    found, full = services.get_lead_view(user=current_user, lead_id=lead_id)
+    return render_template(
+        "marketplace/listings/lead.html",
+        lead=found,
+        full=full,
+        preview=LeadPreviewSchema().dump(found),
+        seller_page=_seller_page(found.seller_id),
+        can_buy=current_user.role == "buyer" and not full,
+    )
+
+
 # --- buying: a confirmation page for the ticked leads or the first N matches --------------------
 
 

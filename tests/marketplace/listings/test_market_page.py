@@ -1,8 +1,9 @@
 """The /market page: filters beside the results, masked leads only, errors beside the field."""
 
 from marketplace.listings import views
-from tests.helpers import make_user
-from tests.marketplace.listings.market import list_leads
+from tests.billing.helpers import fund_wallet
+from tests.helpers import bearer, csrf_token, make_user
+from tests.marketplace.listings.market import contact_values, list_leads
 
 
 def test_the_market_page_lists_masked_leads_with_their_score_breakdown(client, login, buyer):
@@ -51,3 +52,38 @@ def test_the_market_page_pages_through_results(client, login, buyer, monkeypatch
     login(buyer)
     first = client.get("/market?sort=price").get_data(as_text=True)
     assert 'rel="next"' in first
+
+
+def test_the_lead_page_is_masked_until_bought_and_full_for_its_seller(client, login, buyer):
+    seller = make_user("seller")
+    (lead,) = list_leads(
+        seller,
+        {"first_name": "Johanna", "last_name": "Quist", "email": "johanna.quist@example.com",
+         "address": "9 Harbor Lane", "has_budget": "yes"},
+    )  # fmt: skip
+    login(buyer)
+    page = client.get(f"/leads/{lead.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "j***@example.com" in html and lead.score_breakdown[0]["label"] in html
+    assert f'href="/market/buy?lead_ids={lead.id}' in html  # buy it from here
+    assert f'href="/leads/{lead.id}"' in client.get("/market").get_data(as_text=True)
+    for value in contact_values(lead):
+        assert value not in html, value
+    assert client.get("/leads/999999").status_code == 404
+
+    # Bought: the buyer reads it in full, and another buyer, now that it is sold out, not at all.
+    fund_wallet(buyer.organization_id, 10_000)
+    client.post("/api/v1/purchases", json={"lead_ids": [lead.id]}, headers=bearer(buyer))
+    html = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert lead.email in html and "9 Harbor Lane" in html and "/market/buy" not in html
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    login(make_user("buyer"))
+    assert client.get(f"/leads/{lead.id}").status_code == 404
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    login(seller)
+    assert lead.email in client.get(f"/leads/{lead.id}").get_data(as_text=True)
+
+
+def _csrf(client):
+    return csrf_token(client, "/dashboard")
