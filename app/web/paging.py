@@ -9,13 +9,21 @@ from app.extensions import db
 
 
 def page_of(
-    stmt, *, order, endpoint: str, limit: int, cursor=None, args: dict | None = None
+    stmt,
+    *,
+    order,
+    endpoint: str,
+    limit: int,
+    cursor=None,
+    args: dict | None = None,
+    key=None,
 ) -> dict:
     """``paginate`` for a page: ``{"items", "next_url", "first_url"}``. The links go to
-    ``endpoint`` with ``args`` (the list's filters); ``cursor`` defaults to the query's."""
+    ``endpoint`` with ``args`` (the list's filters, empty ones left out); ``cursor`` defaults
+    to the query's; ``key`` as ``paginate``'s."""
     cursor = cursor if cursor is not None else request.args.get("cursor") or None
-    args = {key: value for key, value in (args or {}).items() if key != "cursor"}
-    page = paginate(db.session, stmt, order=order, cursor=cursor, limit=limit)
+    args = {name: value for name, value in (args or {}).items() if name != "cursor" and value}
+    page = paginate(db.session, stmt, order=order, cursor=cursor, limit=limit, key=key)
     next_cursor = page["next_cursor"]
     return {
         "items": page["items"],

@@ -6,16 +6,15 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.api import paginate
 from app.auth.decorators import admin_only, buyer_only, seller_only
 from app.db import utcnow
 from app.errors import NotFound
-from app.extensions import db
 from app.fields import db_id
 from app.money import dollars
 from app.settings import get_settings
 from app.web.filters import duration
 from app.web.forms import form_post
+from app.web.paging import page_of
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
 from verification import queries as verification
@@ -44,18 +43,7 @@ def _choice(name: str, allowed, default: str | None = None) -> tuple[str | None,
 
 def _page(stmt, order, endpoint: str, key=None, **kept) -> dict:
     """One page of ``stmt`` and the links to the next and first pages, filters kept."""
-    cursor = request.args.get("cursor") or None
-    found = paginate(db.session, stmt, order=order, cursor=cursor, limit=PAGE_SIZE, key=key)
-    kept = {name: value for name, value in kept.items() if value}
-    return {
-        "items": found["items"],
-        "next_url": (
-            url_for(endpoint, **kept, cursor=found["next_cursor"])
-            if found["next_cursor"]
-            else None
-        ),
-        "first_url": url_for(endpoint, **kept) if cursor else None,
-    }
+    return page_of(stmt, order=order, endpoint=endpoint, limit=PAGE_SIZE, args=kept, key=key)
 
 
 def _render(template: str, status: int = 200, **context):
