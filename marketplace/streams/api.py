@@ -64,7 +64,9 @@ def update_stream(args, stream_id):
 @blp.arguments(LeadValuesArgs)
 @blp.response(200, PingSchema)
 def ping_stream(args, stream_id):
-    return services.ping_stream(seller=current_api_user(), stream_id=stream_id, values=args)
+    return services.ping_stream(
+        seller=current_api_user(), stream_id=stream_id, values=args["values"]
+    )
 
 
 @blp.post("/streams/<int:stream_id>/leads")
@@ -74,7 +76,4 @@ def ping_stream(args, stream_id):
 @blp.arguments(PostArgs)
 @blp.response(201, PostSchema)
 def post_lead(args, stream_id):
-    ping_id = args.pop("ping_id", None)
-    return services.post_lead(
-        seller=current_api_user(), stream_id=stream_id, values=args, ping_id=ping_id
-    )
+    return services.post_lead(seller=current_api_user(), stream_id=stream_id, **args)

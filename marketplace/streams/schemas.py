@@ -53,14 +53,27 @@ class StreamSchema(ma.Schema):
 
 
 class LeadValuesArgs(ma.Schema):
-    """A lead's fields as intake takes them (leads.md); the checks judge each one."""
+    """A lead's fields as intake takes them (leads.md), loaded as ``{"values": {...}}``: intake's
+    checks judge each field (with its rejection codes), not this schema."""
 
-    class Meta:
-        unknown = ma.INCLUDE
+    values = fields.Dict(required=True)
+
+    @ma.pre_load
+    def wrap(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            raise ma.ValidationError("A JSON object of the lead's fields.", "_schema")
+        return {"values": dict(data)}
 
 
 class PostArgs(LeadValuesArgs):
     ping_id = fields.String(load_default=None, allow_none=True)
+
+    @ma.pre_load
+    def wrap(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            raise ma.ValidationError("A JSON object of the lead's fields.", "_schema")
+        values = dict(data)
+        return {"values": values, "ping_id": values.pop("ping_id", None)}
 
 
 class PingSchema(ma.Schema):

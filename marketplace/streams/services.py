@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "address")
 # Stand-ins for the contact a ping lacks, so its values pass the checks and can be matched.
-_PING_CONTACT = {"first_name": "Ping", "last_name": "Ping", "email": "ping@ping.leadex.invalid"}
+_PING_CONTACT = {"first_name": "Ping", "last_name": "Ping", "email": "leadex.ping@gmail.com"}
 
 
 class StreamPaused(Conflict):
