@@ -213,8 +213,8 @@ def test_a_ping_holds_the_order_and_the_post_is_sold_to_it(
         )
     )
     assert buyer_of == buyer.organization_id
-    assert db.session.get(type(db.session.get(OrderHold, 1)), 1).ended_at is not None
-    assert order["id"]
+    hold = db.session.get(OrderHold, db.session.get(StreamPing, body["ping_id"]).hold_id)
+    assert hold.saved_search_id == order["id"] and hold.ended_at is not None
 
 
 def test_a_drawn_post_answers_inspection_and_releases_the_hold(
