@@ -27,6 +27,9 @@ DEFAULTS = {
     "upheld_dispute_limit_pct": 10,
     "lookback_days": 90,
     "seller_response_days": 3,
+    "stream_aoql_pct": 2.0,
+    "stream_sampling_fraction": 0.1,
+    "stream_screening_limit": None,
 }
 
 
@@ -111,6 +114,30 @@ SETTINGS: dict[str, Setting] = {
     "seller_response_days": Setting(
         "Seller response time (days)", "How long a seller has to answer a dispute.", **DAYS
     ),
+    "stream_aoql_pct": Setting(
+        "Streams: AOQL (%)",
+        "The average outgoing quality limit of the streams' continuous sampling plan (CSP-1).",
+        type=float,
+        minimum=0,
+        maximum=10,
+        above_minimum=True,
+    ),
+    "stream_sampling_fraction": Setting(
+        "Streams: sampling fraction",
+        "The share of a stream's leads inspected once it has cleared screening.",
+        type=float,
+        minimum=0,
+        maximum=1,
+        above_minimum=True,
+    ),
+    "stream_screening_limit": Setting(
+        "Streams: screening limit (leads)",
+        "Leads a stream may screen without clearing before it is paused; empty means twice "
+        "the clearance number.",
+        minimum=1,
+        maximum=1_000_000,
+        nullable=True,
+    ),
 }
 
 
@@ -140,6 +167,11 @@ class PlatformSettings(db.Model):
     )
     lookback_days: Mapped[int] = mapped_column(default=DEFAULTS["lookback_days"])
     seller_response_days: Mapped[int] = mapped_column(default=DEFAULTS["seller_response_days"])
+    stream_aoql_pct: Mapped[float] = mapped_column(Float, default=DEFAULTS["stream_aoql_pct"])
+    stream_sampling_fraction: Mapped[float] = mapped_column(
+        Float, default=DEFAULTS["stream_sampling_fraction"]
+    )
+    stream_screening_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=True)
 
 

@@ -32,6 +32,7 @@ def init_app(app, api) -> None:
     from marketplace.listings import views as listings_views  # routes, and its navigation
     from marketplace.purchases import api as purchases_api  # noqa: F401  (routes, tables)
     from marketplace.purchases import views as purchases_views  # routes, and its navigation
+    from marketplace.streams import api as streams_api  # noqa: F401  (routes, tables)
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.

@@ -14,6 +14,8 @@ the market, modules import each other directly and never this facade.
 - Disputes (verification/disputes) withdraw a returned lead (``withdraw_lead`` with no actor:
   the dispute audits), ``flag_lead`` a proved bad phone or email, ``rescore_lead`` a
   misqualified one, and keep the bought lead's view in step (``set_purchase_dispute``).
+- Streams (marketplace/streams/services.py): ``apply_stream_outcome`` moves a stream's plan
+  after a live lead's inspection, as a helper of verification's transaction.
 - Verticals and suppressions (marketplace/verticals.py, marketplace/suppressions.py): each
   call is one transaction.
 """
@@ -52,10 +54,12 @@ from marketplace.standing import (
     set_seller_hold,
     unpause_seller_leads,
 )
+from marketplace.streams.services import apply_stream_outcome
 from marketplace.suppressions import add_suppression, remove_suppression
 from marketplace.verticals import create_vertical, get_vertical, update_vertical
 
 __all__ = [
+    "apply_stream_outcome",
     # seller standing
     "seller_account",
     "lock_seller_account",

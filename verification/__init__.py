@@ -5,14 +5,14 @@ def init_app(app, api) -> None:
     from app.demo import register_demo_step
     from app.extensions import csrf
     from app.tasks import register_task_module
-    from marketplace.signals import batch_processed
+    from marketplace.signals import batch_processed, stream_lead_inspection
     from verification import models  # noqa: F401  (tables known to migrations)
     from verification.api import blp
     from verification.cli import demo_step, verification_cli
     from verification.disputes import models as dispute_models  # noqa: F401
     from verification.disputes.api import blp as disputes_blp
     from verification.disputes.views import register_navigation as register_dispute_navigation
-    from verification.services import on_batch_processed
+    from verification.services import on_batch_processed, on_stream_lead_inspection
     from verification.tasks import SCHEDULE
     from verification.views import bp, register_navigation
 
@@ -27,6 +27,8 @@ def init_app(app, api) -> None:
     register_dispute_navigation(app)
     # Intake sends this once a batch is in spot_check or held; connecting twice is a no-op.
     batch_processed.connect(on_batch_processed)
+    # A stream's post sends this inside its transaction when the plan inspects the lead.
+    stream_lead_inspection.connect(on_stream_lead_inspection)
     register_task_module("verification.tasks", SCHEDULE)
     register_demo_step(demo_step)
     app.cli.add_command(verification_cli)

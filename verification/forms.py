@@ -76,6 +76,8 @@ class SettingsForm(FlaskForm):
 
 def _setting_field(setting: Setting):
     required = InputRequired(f"Enter the {setting.label.split(' (')[0].lower()}.")
+    if setting.nullable:
+        required = Optional()  # left empty: null, the setting's default rule
     if setting.choices is not None:
         return SelectField(
             setting.label,

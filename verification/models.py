@@ -40,6 +40,9 @@ OUTCOMES = (
 # Every outcome but "confirmed" is a defect; "refused" too: a lead that will not talk is not
 # qualified (issue 5).
 DEFECT_OUTCOMES = tuple(o for o in OUTCOMES if o != "confirmed")
+# A stream's spot-check row: the continuous plan (CSP-1) rather than an ISO 2859-1 sample; its
+# items are live leads, queued one by one as the plan sends them, and it is never decided.
+LIVE_PLAN = "csp-1"
 # pending: waiting for an admin; done: outcome recorded; closed: not needed any more, because
 # the batch was rejected before the sample was finished.
 ITEM_STATUSES = ("pending", "done", "closed")
@@ -48,6 +51,10 @@ DECISIONS = ("accepted", "rejected")
 
 def _in(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
+
+
+def _batch_rank(context) -> int:
+    return context.get_current_parameters()["batch_id"]
 
 
 class SpotCheck(db.Model):
@@ -93,6 +100,7 @@ class SpotCheckItem(db.Model):
         CheckConstraint(f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="outcome"),
         # The queue: pending items, oldest batch first.
         Index("ix_spot_check_items_status_batch", "status", "batch_id", "id"),
+        Index("ix_spot_check_items_status_rank", "status", "queue_rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +110,10 @@ class SpotCheckItem(db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
     status: Mapped[str] = mapped_column(String(8), default="pending")
+    # The queue's order: 0 for a live lead (first, longest waiting first by id), the batch id
+    # for a batch's sample (oldest batch next).
+    queue_rank: Mapped[int] = mapped_column(Integer, default=_batch_rank)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     outcome: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     # For "misqualified": what the person said, {"budget", "authority", "need", "timing"}.

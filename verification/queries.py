@@ -57,8 +57,9 @@ def list_items(*, status: str | None = None, batch_id: int | None = None):
     return stmt
 
 
-# Oldest batch first: batch ids grow with upload time, and the item id breaks ties.
-QUEUE_ORDER = [(SpotCheckItem.batch_id, False), (SpotCheckItem.id, False)]
+# Live stream leads first, longest waiting first (rank 0, then id); then the oldest batch first:
+# a batch item's rank is its batch id, which grows with upload time; the item id breaks ties.
+QUEUE_ORDER = [(SpotCheckItem.queue_rank, False), (SpotCheckItem.id, False)]
 
 
 def get_item(item_id: int) -> SpotCheckItem | None:
@@ -66,8 +67,13 @@ def get_item(item_id: int) -> SpotCheckItem | None:
 
 
 def next_pending_item(*, after_batch_id: int | None = None) -> SpotCheckItem | None:
-    """The next item to work: the same batch first, then the oldest batch waiting."""
+    """The next item to work: a live lead waiting, else the same batch, else the oldest batch."""
     base = select(SpotCheckItem).where(SpotCheckItem.status == "pending")
+    live = db.session.scalar(
+        base.where(SpotCheckItem.queue_rank == 0).order_by(SpotCheckItem.id).limit(1)
+    )
+    if live is not None:
+        return live  # a live lead waits for its sale
     if after_batch_id is not None:
         same = db.session.scalar(
             base.where(SpotCheckItem.batch_id == after_batch_id)
@@ -76,7 +82,7 @@ def next_pending_item(*, after_batch_id: int | None = None) -> SpotCheckItem | N
         )
         if same is not None:
             return same
-    return db.session.scalar(base.order_by(SpotCheckItem.batch_id, SpotCheckItem.id).limit(1))
+    return db.session.scalar(base.order_by(*[column for column, _ in QUEUE_ORDER]).limit(1))
 
 
 def get_spot_check(batch_id: int) -> SpotCheck | None:

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import PageArgs
+from app.db import utcnow
 from app.fields import Id
 from marketplace.schemas import BatchSchema, FullLeadSchema
 from verification.models import ITEM_STATUSES, OUTCOMES
@@ -54,6 +55,13 @@ class OutcomeArgs(ma.Schema):
             raise ma.ValidationError("Only with outcome 'misqualified'.", "answers")
 
 
+def _waiting_seconds(item) -> int | None:
+    """How long a pending item has waited (None once done, or for items queued before this)."""
+    if item.status != "pending" or item.queued_at is None:
+        return None
+    return int((utcnow() - item.queued_at).total_seconds())
+
+
 class SpotCheckItemSchema(ma.Schema):
     id = fields.Integer()
     batch_id = fields.Integer()
@@ -65,6 +73,9 @@ class SpotCheckItemSchema(ma.Schema):
     note = fields.String(allow_none=True)
     answers = fields.Dict(allow_none=True)
     inspected_at = fields.AwareDateTime(allow_none=True)
+    is_live = fields.Function(lambda item: item.queue_rank == 0)
+    queued_at = fields.AwareDateTime(allow_none=True)
+    waiting_seconds = fields.Function(_waiting_seconds)
 
 
 class OutcomeResultSchema(ma.Schema):

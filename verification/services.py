@@ -29,7 +29,7 @@ from app.settings import get_settings
 from marketplace import queries as market
 from marketplace import services as market_services
 from verification import queries
-from verification.models import OUTCOMES, SpotCheck, SpotCheckItem
+from verification.models import LIVE_PLAN, OUTCOMES, SpotCheck, SpotCheckItem
 from verification.rules.checks import CheckContext, check_row
 from verification.rules.columns import LEAD_COLUMNS
 from verification.rules.qualification import BANT_CRITERIA
@@ -97,6 +97,56 @@ def on_batch_processed(batch_id, **_kwargs) -> None:
     processing and intake's retry (or ``flask batches resume``) finishes it.
     """
     draw_batch_sample(batch_id=batch_id)
+
+
+def on_stream_lead_inspection(batch_id, *, lead_id, **_kwargs) -> None:
+    """Receiver of marketplace's ``stream_lead_inspection``: queue a live lead for inspection.
+
+    Sent inside the post's transaction, so the item commits with the lead (or neither does).
+    """
+    queue_live_lead(batch_id=batch_id, lead_id=lead_id)
+
+
+def queue_live_lead(*, batch_id: int, lead_id: int) -> SpotCheckItem:
+    """A stream's lead waits in the spot-check queue, first of all (its queue rank is 0).
+
+    The stream's spot-check row (plan ``csp-1``, never decided) is made with its first item;
+    its ``lot_size`` counts the live leads queued, ``inspected`` and ``defects`` the outcomes.
+    """
+    with transaction() as session:
+        batch = market.get_batch(batch_id)
+        check = queries.get_spot_check(batch_id)
+        if check is None:
+            check = SpotCheck(
+                batch_id=batch_id,
+                seller_id=batch.seller_id,
+                inspection_level=LIVE_PLAN,
+                aql=get_settings().stream_aoql_pct,
+                lot_size=0,
+                code_letter="-",
+                sample_size=0,
+                accept_number=0,
+                reject_number=1,
+                whole_lot=False,
+                seed=0,
+                drawn_at=utcnow(),
+                inspected=0,
+                defects=0,
+            )
+            session.add(check)
+            session.flush()
+        check.lot_size += 1
+        item = SpotCheckItem(
+            spot_check_id=check.id,
+            batch_id=batch_id,
+            lead_id=lead_id,
+            status="pending",
+            queue_rank=0,
+            queued_at=utcnow(),
+        )
+        session.add(item)
+        session.flush()
+    return item
 
 
 def draw_batch_sample(*, batch_id: int, seed: int | None = None) -> SpotCheck | None:
@@ -317,12 +367,35 @@ def record_outcome(
                 "defect": defect,
             },
         )
+        if check.inspection_level == LIVE_PLAN:
+            _apply_live_outcome(item, actor=actor)
+            return item
         decision = decide(_plan_of(check), inspected=check.inspected, defects=check.defects)
         if decision is None:
             market_services.set_batch_spot_check(batch_id=check.batch_id, figures=_figures(check))
         else:
             _decide(check, decision, actor=actor)
     return item
+
+
+def _apply_live_outcome(item: SpotCheckItem, *, actor: User) -> None:
+    """A live lead has no batch decision to wait for: what its outcome changes happens now
+    (a re-score, a suppression), and the stream's plan moves (marketplace lists a conforming
+    lead and offers it to standing orders once this commits)."""
+    if item.outcome == "misqualified" and item.answers:
+        market_services.rescore_lead(lead_id=item.lead_id, bant_override=item.answers)
+    if item.outcome == "denied_request":
+        _suppress(item, actor=actor)
+    plan = market_services.apply_stream_outcome(
+        lead_id=item.lead_id, conforming=not item.is_defect, actor=actor
+    )
+    record_audit(
+        actor=actor,
+        action="stream.inspected",
+        obj=item,
+        details={"lead_id": item.lead_id, "outcome": item.outcome, **plan},
+    )
+    refresh_quality_score(seller_id=item.spot_check.seller_id)
 
 
 def _decide(check: SpotCheck, decision: str, *, actor: User | None) -> None:

@@ -63,3 +63,20 @@ class AutobuyRun(db.Model):
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderHold(db.Model):
+    """Capacity of a standing order held for a ping's lead: its daily cap and budget count it
+    until ``expires_at``, or until the post claims or releases it."""
+
+    __tablename__ = "order_holds"
+    __table_args__ = (Index("ix_order_holds_search", "saved_search_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE")
+    )
+    cents: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the post claims it or the plan sends the post to inspection.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,10 @@ already has the lead, is skipped.
 Caps: ``max_price_cents`` per lead, ``daily_cap`` leads per UTC day, ``budget_cents`` in all.
 A wallet too low pauses the order with ``paused_reason``; the buyer resumes it with a PUT.
 
+Holds: a real-time ping that an order would buy holds one lead's worth of the order's daily cap
+and budget for 60 s (``hold_order_for``); every room check counts the holds still running, and
+the post that claims its hold is offered to that order first (``sell_live_lead``).
+
 Only leads listed with their batch count as new: leads of a held seller listed paused and
 released later by ``clear_seller_hold`` are not auto-bought (the buyer can still buy them).
 """
@@ -18,16 +22,18 @@ released later by ``clear_seller_hold`` are not auto-bought (the buyer can still
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.db import insert_if_absent, serialize_writes, transaction, utcnow
 from app.errors import AppError, Invalid, NotFound
 from app.extensions import db
+from billing import queries as billing_queries
 from billing import services as billing
 from billing.errors import InsufficientFunds
-from marketplace.autobuy.models import AUTO_BUY_STATUSES, AutobuyRun, SavedSearch
+from marketplace.autobuy.models import AUTO_BUY_STATUSES, AutobuyRun, OrderHold, SavedSearch
 from marketplace.listings.queries import search_leads
 from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
@@ -164,12 +170,31 @@ def _bought_today(search: SavedSearch, today) -> int:
     return search.bought_on_day if search.bought_day == today else 0
 
 
-def _room_for(search: SavedSearch, lead: Lead, today) -> bool:
+HOLD_SECONDS = 60
+
+
+def _held(search_id: int, *, now, except_hold: int | None = None) -> tuple[int, int]:
+    """(leads, cents) of the order's holds still running, but ``except_hold``."""
+    stmt = select(func.count(), func.coalesce(func.sum(OrderHold.cents), 0)).where(
+        OrderHold.saved_search_id == search_id,
+        OrderHold.ended_at.is_(None),
+        OrderHold.expires_at > now,
+    )
+    if except_hold is not None:
+        stmt = stmt.where(OrderHold.id != except_hold)
+    count, cents = db.session.execute(stmt).one()
+    return count, cents
+
+
+def _room_for(
+    search: SavedSearch, price_cents: int, today, *, except_hold: int | None = None
+) -> bool:
+    if search.auto_buy_status != "active" or price_cents > search.max_price_cents:
+        return False
+    held, held_cents = _held(search.id, now=utcnow(), except_hold=except_hold)
     return (
-        search.auto_buy_status == "active"
-        and lead.price_cents <= search.max_price_cents
-        and _bought_today(search, today) < search.daily_cap
-        and search.spent_cents + lead.price_cents <= search.budget_cents
+        _bought_today(search, today) + held < search.daily_cap
+        and search.spent_cents + held_cents + price_cents <= search.budget_cents
     )
 
 
@@ -201,7 +226,7 @@ def _matches(search: SavedSearch, lead_ids: list[int], now) -> set[int]:
     return set(db.session.scalars(stmt))
 
 
-def _buy_one(search_id: int, lead_id: int) -> str:
+def _buy_one(search_id: int, lead_id: int, *, claim_hold: int | None = None) -> str:
     """One lead for one order, with the order's counters, in one transaction.
 
     Returns "bought", "skipped" (no longer fits: sold, caps, bought before) or "paused"."""
@@ -216,7 +241,11 @@ def _buy_one(search_id: int, lead_id: int) -> str:
                 .execution_options(populate_existing=True)
             )
             lead = session.get(Lead, lead_id)
-            if search is None or lead is None or not _room_for(search, lead, today):
+            if search is None or lead is None:
+                return "skipped"
+            if claim_hold is not None:
+                _end_hold(claim_hold)
+            if not _room_for(search, lead.price_cents, today, except_hold=claim_hold):
                 return "skipped"
             had = session.scalar(
                 select(PurchasedLead.id).where(
@@ -282,6 +311,62 @@ def match_new_leads(lead_ids) -> int:
         # Served orders go to the back, in the order they were served: the round robin.
         queue = [sid for sid in queue if sid not in served] + served
     return bought
+
+
+def sell_live_lead(lead_id: int, *, hold_id: int | None = None) -> int:
+    """A real-time lead just listed: first to the order its ping held (claiming the hold), then
+    to the others by the same fairness rule. Returns how many orders bought it."""
+    bought = 0
+    if hold_id is not None:
+        hold = db.session.get(OrderHold, hold_id)
+        if hold is not None and _buy_one(hold.saved_search_id, lead_id, claim_hold=hold_id) == (
+            "bought"
+        ):
+            bought += 1
+        release_hold(hold_id=hold_id)
+    return bought + match_new_leads([lead_id])
+
+
+def would_buy(lead_ids: list[int], *, now) -> SavedSearch | None:
+    """The first order (fairness order) that would buy one of these leads now: it matches, has
+    room in its caps and budget counting running holds, and its buyer's wallet can pay."""
+    today = now.date()
+    for order in _active_orders():
+        if not _matches(order, lead_ids, now):
+            continue
+        price = db.session.scalar(select(func.max(Lead.price_cents)).where(Lead.id.in_(lead_ids)))
+        if not _room_for(order, price, today):
+            continue
+        _, held_cents = _held(order.id, now=now)
+        if billing_queries.get_wallet_balance(order.buyer_org_id) >= held_cents + price:
+            return order
+    return None
+
+
+def hold_order_for(*, search_id: int, cents: int) -> OrderHold:
+    """Hold one lead's worth of an order's capacity for 60 s (in the caller's transaction)."""
+    hold = OrderHold(
+        saved_search_id=search_id,
+        cents=cents,
+        expires_at=utcnow() + timedelta(seconds=HOLD_SECONDS),
+    )
+    db.session.add(hold)
+    db.session.flush()
+    return hold
+
+
+def _end_hold(hold_id: int) -> None:
+    db.session.execute(
+        update(OrderHold)
+        .where(OrderHold.id == hold_id, OrderHold.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def release_hold(*, hold_id: int) -> None:
+    """The post went to inspection, was refused or claimed the hold: the capacity is free."""
+    with transaction():
+        _end_hold(hold_id)
 
 
 def run_batch(batch_id: int) -> int:

@@ -229,3 +229,8 @@ def _insert_sql(paramstyle: str, empty: frozenset) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
     values = ("NULL" if i in empty else mark for i in range(len(INSERT_COLUMNS)))
     return f"INSERT INTO leads ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(values)})"
+
+
+# For a real-time post, which stores one row the way a chunk does (marketplace/streams).
+lock_intakes = _lock_intakes
+insert_leads = _insert_leads

@@ -81,7 +81,7 @@ def test_each_bound_takes_the_value_just_inside_and_refuses_the_one_just_outside
         {"aql": None},
         {"lookback_days": None},
         {"surprise": 1},
-        {"platform_fee_bps": 1500, "stream_aoql_pct": 2.0},  # not a key yet
+        {"platform_fee_bps": 1500, "stream_max_age_pct": 2.0},  # not a key
     ],
 )
 def test_wrong_json_types_and_unknown_keys_are_422_and_change_nothing(client, admin, body):
@@ -149,7 +149,9 @@ def _page_text(response) -> str:
 
 
 def _form(token, **values):
-    return {"csrf_token": token, **{k: str(v) for k, v in {**DEFAULTS, **values}.items()}}
+    # A null setting (the default rule) is an empty field on the page.
+    values = {**DEFAULTS, **values}
+    return {"csrf_token": token, **{k: "" if v is None else str(v) for k, v in values.items()}}
 
 
 def test_settings_page_is_for_admins_only_and_linked_in_their_navigation(client, seller, admin):

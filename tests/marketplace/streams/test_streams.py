@@ -1,0 +1,298 @@
+"""Real-time streams: ping/post, CSP-1 inspection of live leads, holds and races (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.settings import update_settings
+from marketplace.autobuy.models import OrderHold
+from marketplace.models import Lead
+from marketplace.purchases.models import PurchasedLead
+from marketplace.streams.models import Stream, StreamEvent, StreamPing
+from tests.billing.helpers import fund_wallet
+from tests.helpers import make_user, race
+from tests.verification.flow import rows
+from verification import services as verification
+from verification.models import SpotCheckItem
+from verification.rules import csp
+
+CONTACT = ("first_name", "last_name", "email", "phone", "address")
+
+
+@pytest.fixture
+def small_plan(admin):
+    """f = 0.5 and an AOQL of 10%: a clearance number of 3, so tests run a whole cycle."""
+    update_settings(
+        actor=admin, changes={"stream_sampling_fraction": 0.5, "stream_aoql_pct": 10.0}
+    )
+    assert csp.clearance_number(f=0.5, aoql_pct=10.0) == 3
+    return {"f": 0.5, "i": 3}
+
+
+def open_stream(client, auth, seller, **body) -> dict:
+    body = {"vertical": "solar", "name": "Solar form", "price_cents": 1000} | body
+    response = client.post("/api/v1/streams", json=body, headers=auth(seller))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def post(client, auth, seller, stream_id, lead, **extra):
+    return client.post(
+        f"/api/v1/streams/{stream_id}/leads", json=lead | extra, headers=auth(seller)
+    )
+
+
+def ping(client, auth, seller, stream_id, lead):
+    values = {k: v for k, v in lead.items() if k not in CONTACT}
+    return client.post(f"/api/v1/streams/{stream_id}/pings", json=values, headers=auth(seller))
+
+
+def standing_order(client, auth, buyer, **caps):
+    body = {
+        "name": "live solar",
+        "filter": {"vertical": "solar"},
+        "auto_buy": {"max_price_cents": 5000, "daily_cap": 100, "budget_cents": 100_000} | caps,
+    }
+    response = client.post("/api/v1/saved-searches", json=body, headers=auth(buyer))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def pending_items(stream_id) -> list[SpotCheckItem]:
+    db.session.expire_all()
+    batch_id = db.session.get(Stream, stream_id).batch_id
+    return list(
+        db.session.scalars(
+            select(SpotCheckItem)
+            .where(SpotCheckItem.batch_id == batch_id, SpotCheckItem.status == "pending")
+            .order_by(SpotCheckItem.id)
+        )
+    )
+
+
+def clear_screening(client, auth, seller, admin, stream_id, clearance):
+    for lead in rows(clearance):
+        assert post(client, auth, seller, stream_id, lead).get_json()["status"] == "inspection"
+    for item in pending_items(stream_id):
+        verification.record_outcome(actor=admin, item_id=item.id, outcome="confirmed")
+    db.session.expire_all()
+    assert db.session.get(Stream, stream_id).mode == "sampling"
+
+
+def seed_where_next(app, stream_id: int, sequence: int, f: float, *, drawn: bool) -> None:
+    for n in range(1000):
+        if csp.is_drawn(seed=f"s{n}", stream_id=stream_id, sequence=sequence, f=f) == drawn:
+            app.config["STREAM_DRAW_SEED"] = f"s{n}"
+            return
+    raise AssertionError("no seed found")
+
+
+def test_a_seller_opens_lists_and_pauses_its_own_streams(client, auth, seller):
+    body = open_stream(client, auth, seller, max_sales=2)
+    assert body["status"] == "active" and body["paused_by"] is None
+    assert body["inspection"] == {
+        "mode": "screening",
+        "clearance_number": 54,
+        "sampling_fraction": 0.1,
+        "conforming_run": 0,
+    }
+    assert body["counts"] == dict.fromkeys(
+        ("posted", "rejected", "duplicates", "inspection", "listed", "sold"), 0
+    )
+    path = f"/api/v1/streams/{body['id']}"
+    listed = client.get("/api/v1/streams", headers=auth(seller)).get_json()["items"]
+    assert [s["id"] for s in listed] == [body["id"]]
+    changed = client.patch(
+        path, json={"price_cents": 1200, "status": "paused"}, headers=auth(seller)
+    )
+    assert changed.get_json()["price_cents"] == 1200
+    assert changed.get_json()["paused_by"] == "seller"
+    other = make_user("seller")
+    assert client.get(path, headers=auth(other)).status_code == 404
+    assert client.patch(path, json={"status": "active"}, headers=auth(other)).status_code == 404
+    assert client.get("/api/v1/streams", headers=auth(other)).get_json()["items"] == []
+    paused = post(client, auth, seller, body["id"], rows(1)[0])
+    assert paused.status_code == 409, paused.get_json()
+    assert paused.get_json()["error"]["code"] == "stream_paused"
+
+
+def test_a_ping_with_a_contact_field_is_422_and_stores_nothing(client, auth, seller):
+    stream = open_stream(client, auth, seller)
+    lead = rows(1)[0]
+    for field in ("email", "phone", "first_name", "address"):
+        values = {k: v for k, v in lead.items() if k not in CONTACT} | {field: "x"}
+        response = client.post(
+            f"/api/v1/streams/{stream['id']}/pings", json=values, headers=auth(seller)
+        )
+        assert response.status_code == 422
+        assert response.get_json()["error"]["code"] == "contact_in_ping"
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(StreamPing)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_a_stream_screens_then_samples_about_f_and_a_defect_screens_again(
+    app, client, auth, seller, buyer, admin, small_plan
+):
+    fund_wallet(buyer.organization_id, 100_000)
+    standing_order(client, auth, buyer)
+    app.config["STREAM_DRAW_SEED"] = "counted"
+    stream_id = open_stream(client, auth, seller)["id"]
+    # Screening: the first i leads all wait, none sold.
+    first = [post(client, auth, seller, stream_id, lead) for lead in rows(3)]
+    assert [r.status_code for r in first] == [201] * 3
+    assert [r.get_json()["status"] for r in first] == ["inspection"] * 3
+    assert db.session.scalar(select(func.count()).select_from(PurchasedLead)) == 0
+    # Live items come first in the queue, with how long they have waited.
+    queue = client.get("/api/v1/spot-checks?status=pending", headers=auth(admin)).get_json()
+    assert [item["is_live"] for item in queue["items"]] == [True] * 3
+    assert all(item["waiting_seconds"] >= 0 for item in queue["items"])
+    for item in pending_items(stream_id):
+        verification.record_outcome(actor=admin, item_id=item.id, outcome="confirmed")
+    db.session.expire_all()
+    # A conforming inspected lead is listed and matched at once.
+    assert db.session.scalar(select(func.count()).select_from(PurchasedLead)) == 3
+    assert db.session.get(Stream, stream_id).mode == "sampling"
+
+    # Sampling: the seeded draw decides which of the next 40 wait.
+    answers = [post(client, auth, seller, stream_id, lead).get_json() for lead in rows(40)]
+    expected = [
+        csp.is_drawn(seed="counted", stream_id=stream_id, sequence=n, f=0.5) for n in range(4, 44)
+    ]
+    assert [a["status"] == "inspection" for a in answers] == expected
+    assert 10 <= sum(expected) <= 30
+    assert all(
+        a["status"] == "sold" and a["sales"] == 1 for a in answers if a["status"] != "inspection"
+    )
+
+    # One defect returns the stream to screening.
+    item = pending_items(stream_id)[0]
+    verification.record_outcome(actor=admin, item_id=item.id, outcome="fake")
+    db.session.expire_all()
+    stream = db.session.get(Stream, stream_id)
+    assert stream.mode == "screening"
+    assert db.session.get(Lead, item.lead_id).status == "defective"
+    assert post(client, auth, seller, stream_id, rows(1)[0]).get_json()["status"] == "inspection"
+    states = list(
+        db.session.scalars(
+            select(StreamEvent.state)
+            .where(StreamEvent.stream_id == stream_id)
+            .order_by(StreamEvent.id)
+        )
+    )
+    assert states == ["screening", "sampling", "screening"]
+
+
+def test_a_ping_holds_the_order_and_the_post_is_sold_to_it(
+    app, client, auth, seller, buyer, admin, small_plan
+):
+    fund_wallet(buyer.organization_id, 100_000)
+    order = standing_order(client, auth, buyer, daily_cap=4)
+    stream_id = open_stream(client, auth, seller)["id"]
+    clear_screening(client, auth, seller, admin, stream_id, 3)  # the order bought these
+    lead = rows(1)[0]
+    answer = ping(client, auth, seller, stream_id, lead)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["would_sell"] is True and body["price_cents"] == 1000
+    # The hold counts against the daily cap: a second ping finds no room.
+    assert ping(client, auth, seller, stream_id, rows(1)[0]).get_json()["would_sell"] is False
+    db.session.expire_all()
+    assert (
+        db.session.scalar(select(func.count()).select_from(Lead).where(Lead.row_number == 0)) == 0
+    )
+    seed_where_next(app, stream_id, 4, 0.5, drawn=False)
+    sold = post(client, auth, seller, stream_id, lead, ping_id=body["ping_id"])
+    assert sold.status_code == 201 and sold.get_json()["status"] == "sold"
+    db.session.expire_all()
+    buyer_of = db.session.scalar(
+        select(PurchasedLead.buyer_org_id).where(
+            PurchasedLead.lead_id == sold.get_json()["lead_id"]
+        )
+    )
+    assert buyer_of == buyer.organization_id
+    hold = db.session.get(OrderHold, db.session.get(StreamPing, body["ping_id"]).hold_id)
+    assert hold.saved_search_id == order["id"] and hold.ended_at is not None
+
+
+def test_a_drawn_post_answers_inspection_and_releases_the_hold(
+    app, client, auth, seller, buyer, admin, small_plan
+):
+    fund_wallet(buyer.organization_id, 100_000)
+    standing_order(client, auth, buyer)
+    stream_id = open_stream(client, auth, seller)["id"]
+    clear_screening(client, auth, seller, admin, stream_id, 3)
+    lead = rows(1)[0]
+    body = ping(client, auth, seller, stream_id, lead).get_json()
+    assert body["would_sell"] is True
+    seed_where_next(app, stream_id, 4, 0.5, drawn=True)
+    answer = post(client, auth, seller, stream_id, lead, ping_id=body["ping_id"])
+    assert answer.get_json()["status"] == "inspection"
+    db.session.expire_all()
+    hold_id = db.session.get(StreamPing, body["ping_id"]).hold_id
+    assert db.session.get(OrderHold, hold_id).ended_at is not None
+
+
+def test_unknown_ping_rejected_and_duplicate_posts(client, auth, seller, small_plan):
+    stream_id = open_stream(client, auth, seller)["id"]
+    lead = rows(1)[0]
+    bad = post(client, auth, seller, stream_id, lead, ping_id="nope")
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_ping"
+    rejected = post(client, auth, seller, stream_id, lead | {"email": "not-an-email"})
+    assert rejected.status_code == 422
+    error = rejected.get_json()["error"]
+    assert error["code"] == "lead_rejected"
+    assert {r["field"] for r in error["details"]["rejections"]} >= {"email"}
+    assert post(client, auth, seller, stream_id, lead).status_code == 201
+    again = post(client, auth, seller, stream_id, lead | {"email": "other@gmail.com"})
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "duplicate"
+    assert again.get_json()["error"]["details"] == {"matched": "phone"}
+    counts = client.get(f"/api/v1/streams/{stream_id}", headers=auth(seller)).get_json()["counts"]
+    assert counts | {} == {
+        "posted": 3, "rejected": 1, "duplicates": 1, "inspection": 1, "listed": 0, "sold": 0
+    }  # fmt: skip
+
+
+def test_a_seller_on_hold_is_409(client, auth, seller, admin):
+    stream_id = open_stream(client, auth, seller)["id"]
+    verification.hold_seller(actor=admin, seller_id=seller.organization_id, note="checking")
+    answer = post(client, auth, seller, stream_id, rows(1)[0])
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "seller_on_hold"
+
+
+def test_two_concurrent_posts_of_one_person_to_two_streams_accept_one(app, client, auth, seller):
+    other = make_user("seller")
+    first = open_stream(client, auth, seller)["id"]
+    second = open_stream(client, auth, other)["id"]
+    lead = rows(1)[0]
+    headers = [auth(seller), auth(other)]
+
+    def job(stream_id, header):
+        def run():
+            with app.test_client() as c:
+                r = c.post(f"/api/v1/streams/{stream_id}/leads", json=lead, headers=header)
+                return r.status_code, r.get_json().get("error", {}).get("code")
+
+        return run
+
+    outcomes = race(app, [job(first, headers[0]), job(second, headers[1])])
+    assert sorted(outcomes) == [(201, None), (409, "duplicate")], outcomes
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
+
+
+def test_stream_settings_have_the_specs_bounds(client, auth, admin):
+    for bad in (
+        {"stream_aoql_pct": 0},
+        {"stream_aoql_pct": 10.5},
+        {"stream_sampling_fraction": 0},
+        {"stream_sampling_fraction": 1.5},
+    ):
+        response = client.put("/api/v1/admin/settings", json=bad, headers=auth(admin))
+        assert response.status_code == 422, bad
+    body = client.get("/api/v1/admin/settings", headers=auth(admin)).get_json()
+    assert body["stream_aoql_pct"] == 2.0 and body["stream_sampling_fraction"] == 0.1
+    assert body["stream_screening_limit"] is None
