@@ -15,7 +15,7 @@ from webargs.fields import DelimitedList
 
 from app.api import MAX_CURSOR_LENGTH
 from marketplace.intake.services import MAX_PRICE_CENTS
-from marketplace.schemas import BantSchema, FrameworksSchema, VerificationSchema
+from marketplace.schemas import BantSchema, FrameworksSchema, VerificationSchema, dumped_whole
 from verification.rules.columns import TIMELINES
 
 STAGES = ("unqualified", "CQL", "MQL", "PQL", "SQL", "lost")
@@ -182,8 +182,8 @@ class QualificationPreviewSchema(ma.Schema):
     score = fields.Integer()
     temperature = fields.String()
     timeline = fields.String(allow_none=True)
-    bant = fields.Function(lambda lead: BantSchema().dump(lead))
-    frameworks = fields.Function(lambda lead: FrameworksSchema().dump(lead))
+    bant = dumped_whole(BantSchema)
+    frameworks = dumped_whole(FrameworksSchema)
     score_breakdown = fields.List(fields.Dict())
 
 
@@ -203,10 +203,10 @@ class LeadPreviewSchema(ma.Schema):
     currency = fields.String()
     max_sales = fields.Integer()
     sales_remaining = fields.Function(lambda lead: lead.max_sales - lead.sales_count)
-    preview = fields.Function(lambda lead: MaskedContactSchema().dump(lead))
-    location = fields.Function(lambda lead: AreaSchema().dump(lead))
-    qualification = fields.Function(lambda lead: QualificationPreviewSchema().dump(lead))
-    verification = fields.Function(lambda lead: VerificationSchema().dump(lead))
+    preview = dumped_whole(MaskedContactSchema)
+    location = dumped_whole(AreaSchema)
+    qualification = dumped_whole(QualificationPreviewSchema)
+    verification = dumped_whole(VerificationSchema)
     seller = fields.Function(_seller)
 
 
