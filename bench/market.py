@@ -30,6 +30,7 @@ Usage: python bench/market.py [--database-url URL] [--rows N] [--floor-dsn DSN] 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -786,9 +787,12 @@ def storm_pool(size: int, seed: int) -> list[int]:
     return ids[:size]
 
 
-def purchase_storm(app, buyer_ids: list[int], pool: list[int], seconds: float) -> dict:
+def purchase_storm(
+    app, buyer_ids: list[int], pool: list[int], seconds: float, start_at: float | None = None
+) -> dict:
     """Each buyer (a thread with its own app context and connection) buys one lead of the pool
-    at a time through ``purchase_leads`` until ``seconds`` have passed."""
+    at a time through ``purchase_leads`` until ``seconds`` have passed (from ``start_at``, a
+    wall-clock time, when processes start together)."""
     from app.auth.models import User
     from app.errors import AppError
     from app.extensions import db
@@ -800,7 +804,7 @@ def purchase_storm(app, buyer_ids: list[int], pool: list[int], seconds: float) -
     totals: dict = {"ok": 0, "leads": 0, "refused": {}, "errors": [], "latency": []}
 
     def buyer(index: int, user_id: int) -> None:
-        rng = random.Random(index)
+        rng = random.Random(user_id)
         ok = leads = 0
         refused: dict[str, int] = {}
         errors, latency = [], []
@@ -808,6 +812,8 @@ def purchase_storm(app, buyer_ids: list[int], pool: list[int], seconds: float) -
             user = db.session.get(User, user_id)
             db.session.commit()
             start.wait()
+            if start_at:
+                start.wait()
             while not stop.is_set():
                 lead_id = rng.choice(pool)
                 began = time.perf_counter()
@@ -834,6 +840,9 @@ def purchase_storm(app, buyer_ids: list[int], pool: list[int], seconds: float) -
     for thread in threads:
         thread.start()
     start.wait()
+    if start_at:
+        time.sleep(max(0.0, start_at - time.time()))
+        start.wait()
     began, cpu = time.perf_counter(), time.process_time()
     time.sleep(seconds)
     stop.set()
@@ -842,6 +851,50 @@ def purchase_storm(app, buyer_ids: list[int], pool: list[int], seconds: float) -
     totals["seconds"] = time.perf_counter() - began
     totals["cpu"] = time.process_time() - cpu
     return totals
+
+
+def storm_in_processes(
+    url: str, buyer_ids: list[int], pool: list[int], seconds: float, processes: int
+) -> dict:
+    """The storm's buyers split over ``processes`` processes (as gunicorn's workers would
+    be), which start together; their figures summed."""
+    job = Path(tempfile.mkdtemp(prefix="leadex-storm-")) / "job.json"
+    start_at = time.time() + 15  # after every child has built its app
+    job.write_text(json.dumps({"pool": pool, "seconds": seconds, "start_at": start_at}))
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--database-url", url, "--storm-child", str(job),
+             "--storm-buyers", ",".join(map(str, buyer_ids[i::processes]))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        for i in range(processes)
+    ]  # fmt: skip
+    totals: dict = {"ok": 0, "leads": 0, "refused": {}, "errors": [], "latency": [], "cpu": 0.0}
+    seconds_seen = []
+    for child in children:
+        out, err = child.communicate()
+        if child.returncode:
+            sys.exit(f"storm process failed: {err[-3000:]}")
+        result = json.loads(out.strip().splitlines()[-1])
+        for key in ("ok", "leads", "errors", "latency", "cpu"):
+            totals[key] += result[key]
+        for code, n in result["refused"].items():
+            totals["refused"][code] = totals["refused"].get(code, 0) + n
+        seconds_seen.append(result["seconds"])
+    shutil.rmtree(job.parent, ignore_errors=True)
+    totals["seconds"] = max(seconds_seen)
+    return totals
+
+
+def storm_child(url: str, job_path: str, buyers: str) -> None:
+    job = json.loads(Path(job_path).read_text())
+    instance = tempfile.mkdtemp(prefix="leadex-bench-")
+    app = make_app(url, instance)
+    result = purchase_storm(
+        app, [int(b) for b in buyers.split(",")], job["pool"], job["seconds"], job["start_at"]
+    )
+    shutil.rmtree(instance, ignore_errors=True)
+    print(json.dumps(result))
 
 
 def count_oversells(pool: list[int], before: dict[int, int]) -> dict:
@@ -964,6 +1017,11 @@ def main() -> None:
     parser.add_argument("--only", help="combinations whose name matches this regex")
     parser.add_argument("--threads", type=int, default=16, help="buyers in the storm")
     parser.add_argument("--storm-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="split the storm's threads over N processes"
+    )
+    parser.add_argument("--storm-child", help=argparse.SUPPRESS)
+    parser.add_argument("--storm-buyers", help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=20_000, help="leads the storm buys from")
     parser.add_argument("--floor-dsn", help="database for search_floor.py (it drops `leads`)")
     parser.add_argument("--floor-seconds", type=float, default=10.0)
@@ -973,6 +1031,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the built database")
     parser.add_argument("--reuse", action="store_true", help="run on a kept database")
     args = parser.parse_args()
+    if args.storm_child:
+        storm_child(args.database_url, args.storm_child, args.storm_buyers)
+        return
 
     from app.config import normalize_database_url
 
@@ -1027,10 +1088,16 @@ def main() -> None:
                     ).all()
                 )
                 db.session.remove()
-            print(f"\npurchase storm: {args.threads} buyers (threads), purchase_leads of one lead "
+            print(f"\npurchase storm: {args.threads} buyers (threads, in {args.processes} "
+                  f"process(es)), purchase_leads of one lead "
                   f"from a pool of {len(pool):,} on sale, {args.storm_seconds:.0f}s; "
                   f"load {load()}")  # fmt: skip
-            storm = purchase_storm(app, buyer_ids, pool, args.storm_seconds)
+            if args.processes > 1:
+                storm = storm_in_processes(
+                    url, buyer_ids, pool, args.storm_seconds, args.processes
+                )
+            else:
+                storm = purchase_storm(app, buyer_ids, pool, args.storm_seconds)
             with app.app_context():
                 checked = count_oversells(pool, before)
                 wrong_wallets = wallets_agree(buyer_ids, WALLET_CENTS)
