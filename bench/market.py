@@ -897,20 +897,22 @@ def storm_child(url: str, job_path: str, buyers: str) -> None:
     print(json.dumps(result))
 
 
-def count_oversells(pool: list[int], before: dict[int, int]) -> dict:
-    """Over the pool: leads past max_sales, leads whose sales_count moved other than by their
-    bought rows, bought rows without their sale; and the ledger check."""
+def count_oversells(pool: list[int], before: dict[int, int], buyer_ids: list[int]) -> dict:
+    """Over the pool: leads past max_sales, leads whose sales_count moved other than by the
+    storm buyers' bought rows, bought rows without their sale; and the ledger check."""
     from sqlalchemy import func, select
 
+    from app.auth.models import User
     from app.extensions import db
     from billing import ledger
     from marketplace.models import Lead
     from marketplace.purchases.models import PurchasedLead
 
+    orgs = select(User.organization_id).where(User.id.in_(buyer_ids))
     rows = dict(
         db.session.execute(
             select(PurchasedLead.lead_id, func.count())
-            .where(PurchasedLead.lead_id.in_(pool))
+            .where(PurchasedLead.lead_id.in_(pool), PurchasedLead.buyer_org_id.in_(orgs))
             .group_by(PurchasedLead.lead_id)
         ).all()
     )
@@ -1099,7 +1101,7 @@ def main() -> None:
             else:
                 storm = purchase_storm(app, buyer_ids, pool, args.storm_seconds)
             with app.app_context():
-                checked = count_oversells(pool, before)
+                checked = count_oversells(pool, before, buyer_ids)
                 wrong_wallets = wallets_agree(buyer_ids, WALLET_CENTS)
             rate = storm["ok"] / storm["seconds"]
             print(
