@@ -135,7 +135,10 @@ class Lead(db.Model):
         _on_sale_index("ix_leads_on_sale_score", "score", "id"),
         _on_sale_index("ix_leads_on_sale_price", "price_cents", "id"),
         _on_sale_index("ix_leads_on_sale_vertical", "vertical_id", "listed_at", "id"),
-        _on_sale_index("ix_leads_on_sale_city", "city", "country"),
+        # A city's newest page without sorting all of a big city's leads.
+        _on_sale_index("ix_leads_on_sale_city_newest", "city", "listed_at", "id"),
+        # min_seller_quality: the good sellers' leads (of a vertical), not a walk of them all.
+        _on_sale_index("ix_leads_on_sale_seller", "seller_id", "vertical_id", "listed_at", "id"),
         # LIKE 'prefix%' uses a b-tree on PostgreSQL only with the pattern operator class.
         _on_sale_index(
             "ix_leads_on_sale_postal_key",
