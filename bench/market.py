@@ -776,24 +776,31 @@ def time_searches(app, token: str, reps: int, only: str | None) -> list[dict]:
 
 
 def explain(app, params: dict) -> list[str]:
-    """EXPLAIN ANALYZE of the market's query for ``params`` (PostgreSQL), as the API runs it."""
-    from app.db import utcnow
+    """EXPLAIN ANALYZE of the page query ``search_market`` sends for ``params`` (PostgreSQL)."""
+    from sqlalchemy import event
+
     from app.extensions import db
-    from marketplace.listings.queries import SORTS, search_leads
     from marketplace.listings.schemas import LeadFilterArgs
+    from marketplace.listings.services import search_market
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM leads" in statement and "LIMIT" in statement:
+            seen.append((statement, parameters))
 
     with app.app_context():
-        args = LeadFilterArgs().load({k: str(v) for k, v in params.items()})
-        sort = args.pop("sort")
-        args.pop("cursor"), args.pop("limit")
-        order = [col.desc() if desc else col.asc() for col, desc in SORTS[sort]]
-        stmt = search_leads(args, now=utcnow()).order_by(*order).limit(51)
-        compiled = stmt.compile(db.engine, compile_kwargs={"render_postcompile": True})
+        query = LeadFilterArgs().load({k: str(v) for k, v in params.items()})
+        page = {key: query.pop(key) for key in ("sort", "cursor", "limit")}
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            search_market(filters=query, **page)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        statement, parameters = seen[-1]
         plan = (
             db.session.connection()
-            .exec_driver_sql(
-                f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}", compiled.construct_params()
-            )
+            .exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}", parameters)
             .all()
         )
         db.session.remove()
