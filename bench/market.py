@@ -897,7 +897,16 @@ def storm_in_processes(
     be), which start together; their figures summed."""
     job = Path(tempfile.mkdtemp(prefix="leadex-storm-")) / "job.json"
     start_at = time.time() + 15  # after every child has built its app
-    job.write_text(json.dumps({"pool": pool, "seconds": seconds, "start_at": start_at}))
+    job.write_text(
+        json.dumps(
+            {
+                "pool": pool,
+                "seconds": seconds,
+                "start_at": start_at,
+                "switch_interval": sys.getswitchinterval(),
+            }
+        )
+    )
     children = [
         subprocess.Popen(
             [sys.executable, __file__, "--database-url", url, "--storm-child", str(job),
@@ -925,6 +934,7 @@ def storm_in_processes(
 
 def storm_child(url: str, job_path: str, buyers: str) -> None:
     job = json.loads(Path(job_path).read_text())
+    sys.setswitchinterval(job["switch_interval"])
     instance = tempfile.mkdtemp(prefix="leadex-bench-")
     app = make_app(url, instance)
     result = purchase_storm(
@@ -1059,6 +1069,12 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=1, help="split the storm's threads over N processes"
     )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        help="sys.setswitchinterval for the storm (default 0.005 s: a thread back from the "
+        "database may wait that long for the GIL while another computes)",
+    )
     parser.add_argument("--storm-child", help=argparse.SUPPRESS)
     parser.add_argument("--storm-buyers", help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=20_000, help="leads the storm buys from")
@@ -1070,6 +1086,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the built database")
     parser.add_argument("--reuse", action="store_true", help="run on a kept database")
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     if args.storm_child:
         storm_child(args.database_url, args.storm_child, args.storm_buyers)
         return
@@ -1134,7 +1152,8 @@ def main() -> None:
                 )
                 db.session.remove()
             print(f"\npurchase storm: {args.threads} buyers (threads, in {args.processes} "
-                  f"process(es)), purchase_leads of one lead "
+                  f"process(es), switch interval {sys.getswitchinterval() * 1000:g} ms), "
+                  f"purchase_leads of one lead "
                   f"from a pool of {len(pool):,} on sale, {args.storm_seconds:.0f}s; "
                   f"load {load()}")  # fmt: skip
             if args.processes > 1:
