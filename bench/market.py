@@ -1047,7 +1047,13 @@ def search_floor(dsn: str, rows: int, reps: int) -> tuple[dict, dict, str]:
         if match and label:
             purchases[label] = float(match.group(1).replace(",", ""))
     queries.update(tuned)  # the city and postal queries with the indexes they need
-    print(f"  (ran {time.perf_counter() - started:.0f}s; load {load()})")
+    saved = (
+        Path(tempfile.gettempdir())
+        / "leadex-bench"
+        / f"search_floor-{time.strftime('%Y%m%d-%H%M')}.txt"
+    )
+    saved.write_text(out)
+    print(f"  (ran {time.perf_counter() - started:.0f}s, its output in {saved}; load {load()})")
     return queries, purchases, out
 
 
