@@ -581,42 +581,12 @@ def build(app, url: str, rows: int, seed: int) -> None:
 # --- people --------------------------------------------------------------------------------------
 
 
-def fund_wallet(org_id: int, cents: int) -> None:
-    """A top-up applied as Stripe's ``payment_intent.succeeded`` webhook applies it."""
-    from app.db import transaction
-    from billing import services as billing
-    from billing.models import TopUp
-    from billing.stripe_gateway import PaymentIntentResult
-
-    with transaction() as session:
-        top_up = TopUp(
-            organization_id=org_id,
-            idempotency_key=f"bench:{uuid.uuid4().hex}",
-            amount_cents=cents,
-            currency="usd",
-            status="pending",
-            trigger="manual",
-        )
-        session.add(top_up)
-        session.flush()
-        top_up_id = top_up.id
-    with transaction():
-        billing.apply_payment_intent(
-            top_up_id,
-            PaymentIntentResult(
-                id=f"pi_bench_{uuid.uuid4().hex[:14]}",
-                status="succeeded",
-                amount_cents=cents,
-                currency="usd",
-                charge_id=f"ch_bench_{uuid.uuid4().hex[:14]}",
-                metadata={"leadex_top_up_id": str(top_up_id)},
-            ),
-        )
-
-
 def make_buyers(count: int, funded: int) -> list[int]:
     """``count`` buyer users (new organisations each run), wallets funded; their user ids."""
     from app.auth import services as accounts
+
+    # As the billing tests fund wallets: a top-up applied as Stripe's webhook applies it.
+    from tests.billing.helpers import fund_wallet
 
     tag = uuid.uuid4().hex[:8]
     ids = []
