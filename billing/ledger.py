@@ -5,6 +5,13 @@ Helpers here only flush: the calling service owns the transaction. A balance mov
 (``balance_cents + :d >= reserved_cents``), so two transactions racing on one wallet cannot
 take it below zero on SQLite (one writer at a time) or PostgreSQL (the row lock makes the second
 UPDATE re-check the condition against the committed balance).
+
+The platform's accounts (UNCACHED_ACCOUNTS) have no cached balance: every sale credits platform
+revenue, and one row updated by every sale would hold each purchase's lock until it commits,
+so purchases from different buyers and sellers would run one at a time. Their balance is the
+sum of their entries. They are only ever debited to undo a credit (a reversed sale gives back
+its own fee, a failed refund its own amount), so they need no floor at write time; ``check``
+still reports a negative one.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from billing.models import (
     ORGANIZATION_ACCOUNTS,
     SIGNED_ACCOUNTS,
     TRANSACTION_KINDS,
+    UNCACHED_ACCOUNTS,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
@@ -73,8 +81,20 @@ def balance_of(kind: str, organization_id: int | None = None, currency: str = CU
     account = find_account(kind, organization_id, currency)
     if account is None:
         return 0
+    if account.kind in UNCACHED_ACCOUNTS:
+        return _sum_of_entries(account.id)
     db.session.refresh(account, ["balance_cents", "reserved_cents"])
     return account.balance_cents
+
+
+def _sum_of_entries(account_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                LedgerEntry.account_id == account_id
+            )
+        )
+    )
 
 
 def post(
@@ -112,6 +132,8 @@ def post(
     # Accounts are always locked in id order, so two journals never wait on each other.
     for account_id, cents in moves:
         account = accounts[account_id]
+        if account.kind in UNCACHED_ACCOUNTS:
+            continue  # its balance is the sum of its entries: no row to update, none to queue on
         stmt = (
             update(table)
             .where(table.c.id == account_id)
@@ -151,10 +173,12 @@ def lock_accounts(keys, currency: str = CURRENCY) -> None:
     and two such transactions on PostgreSQL could wait on each other. Taking every lock first,
     in one ordered ``SELECT ... FOR UPDATE``, keeps one global order. Missing accounts are made
     first, in code order. ``keys`` are ``(kind, organization_id)`` pairs. On SQLite (one writer
-    at a time) this only makes the accounts.
+    at a time) this only makes the accounts. The platform's accounts are made, not locked:
+    ``post`` never updates their row.
     """
     wanted = sorted(set(keys), key=lambda key: account_code(key[0], key[1], currency))
-    ids = sorted({get_account(kind, org, currency).id for kind, org in wanted})
+    made = [get_account(kind, org, currency) for kind, org in wanted]
+    ids = sorted({account.id for account in made if account.kind not in UNCACHED_ACCOUNTS})
     if ids:
         db.session.execute(
             select(LedgerAccount.id)
@@ -216,8 +240,9 @@ class Problem:
 
 
 def check() -> list[Problem]:
-    """Every cached balance against the sum of its entries, every journal against zero, and
-    every balance against its floor. An empty list means the ledger is sound."""
+    """Every cached balance against the sum of its entries (an uncached account's column must
+    stay 0), every journal against zero, and every balance against its floor. An empty list
+    means the ledger is sound."""
     session = db.session
     problems: list[Problem] = []
     sums = dict(
@@ -230,10 +255,15 @@ def check() -> list[Problem]:
     for account in session.scalars(select(LedgerAccount).order_by(LedgerAccount.id)):
         session.refresh(account)
         total = int(sums.get(account.id, 0))
-        if total != account.balance_cents:
-            problems.append(Problem("cached_balance", account.code, total, account.balance_cents))
-        if account.kind not in SIGNED_ACCOUNTS and account.balance_cents < 0:
-            problems.append(Problem("negative_balance", account.code, 0, account.balance_cents))
+        cached = account.kind not in UNCACHED_ACCOUNTS
+        if account.balance_cents != (total if cached else 0):
+            problems.append(
+                Problem(
+                    "cached_balance", account.code, total if cached else 0, account.balance_cents
+                )
+            )
+        if account.kind not in SIGNED_ACCOUNTS and total < 0:
+            problems.append(Problem("negative_balance", account.code, 0, total))
         if account.reserved_cents and account.reserved_cents > account.balance_cents:
             problems.append(
                 Problem(

@@ -26,6 +26,11 @@ CURRENCY = "usd"
 ORGANIZATION_ACCOUNTS = ("buyer_wallet", "seller_pending", "seller_available", "seller_paid_out")
 PLATFORM_ACCOUNTS = ("platform_revenue", "stripe_clearing", "refunds")
 ACCOUNT_KINDS = ORGANIZATION_ACCOUNTS + PLATFORM_ACCOUNTS
+# The platform's accounts keep no cached balance: every sale would update one row (platform
+# revenue), every top-up another (Stripe clearing), and each holds that row's lock until its
+# transaction commits, so purchases would queue on it one at a time. Their balance is the sum
+# of their entries (``ledger.balance_of``); their ``balance_cents`` stays 0.
+UNCACHED_ACCOUNTS = PLATFORM_ACCOUNTS
 # Stripe clearing is the counter-account of the money that came in by card: its balance is minus
 # what Stripe holds for us, so it is the one account allowed below zero.
 SIGNED_ACCOUNTS = ("stripe_clearing",)
@@ -44,7 +49,8 @@ def _in(column: str, values) -> str:
 
 
 class LedgerAccount(db.Model):
-    """One account of the ledger, with its balance cached from its entries.
+    """One account of the ledger, with its balance cached from its entries (organisations'
+    accounts; the platform's are UNCACHED_ACCOUNTS, their balance the sum of their entries).
 
     ``balance_cents`` changes only with an entry, in the same database transaction, through a
     conditional UPDATE (see ledger.py); the CHECK constraints hold even if code forgets that.

@@ -85,8 +85,9 @@ def lock_accounts_for_purchase(
     *, buyer_org_id: int, seller_org_ids, currency: str = CURRENCY
 ) -> None:
     """Inside the caller's transaction, before several ``charge_purchase`` calls: lock the
-    buyer's wallet, each seller's pending earnings and platform revenue, in one global order,
-    so purchases spanning several sellers never deadlock on each other."""
+    buyer's wallet and each seller's pending earnings in one global order, so purchases
+    spanning several sellers never deadlock on each other. Platform revenue is made if missing
+    but not locked: it has no cached balance, so purchases never queue on it."""
     ledger.lock_accounts(
         [
             ("buyer_wallet", buyer_org_id),

@@ -135,7 +135,11 @@ class Lead(db.Model):
         _on_sale_index("ix_leads_on_sale_score", "score", "id"),
         _on_sale_index("ix_leads_on_sale_price", "price_cents", "id"),
         _on_sale_index("ix_leads_on_sale_vertical", "vertical_id", "listed_at", "id"),
-        _on_sale_index("ix_leads_on_sale_city", "city_key", "country"),
+        # A city's newest page without sorting all of a big city's leads (the city's key:
+        # region and city match whatever the case).
+        _on_sale_index("ix_leads_on_sale_city_newest", "city_key", "listed_at", "id"),
+        # min_seller_quality: the good sellers' leads (of a vertical), not a walk of them all.
+        _on_sale_index("ix_leads_on_sale_seller", "seller_id", "vertical_id", "listed_at", "id"),
         # LIKE 'prefix%' uses a b-tree on PostgreSQL only with the pattern operator class.
         _on_sale_index(
             "ix_leads_on_sale_postal_key",

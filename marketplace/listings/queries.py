@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, literal_column, not_, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 
 from app.extensions import db
 from marketplace.models import Lead, SellerAccount, Vertical
@@ -22,13 +22,20 @@ SORTS = {
 }
 
 
+# The partial indexes' predicate as literal SQL: a planner uses a partial index only when the
+# query's own terms imply its WHERE, and neither a bound parameter (``status = ?``: SQLite, and
+# PostgreSQL's generic plans) nor SQLite's rendering of a boolean (``is_paused = 0``) does.
+_LISTED = Lead.status == literal_column("'listed'")
+_NOT_PAUSED = literal_column("NOT leads.is_paused")
+
+
 def on_sale(now: datetime):
     """The SQL condition of a lead buyers can buy at ``now``: listed, not paused, not sold
     out, not expired (``expires_at`` is captured_at + the vertical's max_lead_age_days)."""
     return and_(
-        Lead.status == "listed",
         # Written as the partial indexes' predicate is, so the planners see that they apply.
-        not_(Lead.is_paused),
+        _LISTED,
+        _NOT_PAUSED,
         Lead.sales_count < Lead.max_sales,
         Lead.expires_at > now,
     )
@@ -104,11 +111,12 @@ def search_leads(filters: dict, *, now: datetime) -> Select:
         stmt = stmt.where(has if filters["has_consent_certificate"] else ~has)
     if "phone_type" in filters:
         stmt = stmt.where(_any_phone_type(filters["phone_type"]))
-    if "min_seller_quality" in filters:
-        quality = (
-            select(func.coalesce(SellerAccount.quality_score, literal_column("0")))
-            .where(SellerAccount.organization_id == Lead.seller_id)
-            .scalar_subquery()
+    if filters.get("min_seller_quality", 0) > 0:
+        # A seller without a score counts as 0, so a minimum of 0 keeps every lead. The good
+        # sellers as a set, not a lookup per lead: the planner can then hash it, or walk the
+        # seller index when they are few, instead of one subquery per row it reads.
+        good = select(SellerAccount.organization_id).where(
+            SellerAccount.quality_score >= filters["min_seller_quality"]
         )
-        stmt = stmt.where(func.coalesce(quality, 0) >= filters["min_seller_quality"])
+        stmt = stmt.where(Lead.seller_id.in_(good))
     return stmt

@@ -16,7 +16,7 @@ from webargs.fields import DelimitedList
 from app.api import MAX_CURSOR_LENGTH
 from marketplace.derive import area_key
 from marketplace.intake.services import MAX_PRICE_CENTS
-from marketplace.schemas import BantSchema, FrameworksSchema, LeadSaleSchema
+from marketplace.schemas import BantSchema, FrameworksSchema, LeadSaleSchema, dumped_whole
 from verification.rules.columns import TIMELINES
 
 STAGES = ("unqualified", "CQL", "MQL", "PQL", "SQL", "lost")
@@ -186,8 +186,8 @@ class QualificationPreviewSchema(ma.Schema):
     score = fields.Integer()
     temperature = fields.String()
     timeline = fields.String(allow_none=True)
-    bant = fields.Function(lambda lead: BantSchema().dump(lead))
-    frameworks = fields.Function(lambda lead: FrameworksSchema().dump(lead))
+    bant = dumped_whole(BantSchema)
+    frameworks = dumped_whole(FrameworksSchema)
     score_breakdown = fields.List(fields.Dict())
 
 
@@ -200,9 +200,9 @@ class LeadPreviewSchema(LeadSaleSchema):
     """A lead on sale as every signed-in account sees it (api-v1.md's masked lead)."""
 
     vertical = fields.Function(lambda lead: lead.vertical.slug)
-    preview = fields.Function(lambda lead: MaskedContactSchema().dump(lead))
-    location = fields.Function(lambda lead: AreaSchema().dump(lead))
-    qualification = fields.Function(lambda lead: QualificationPreviewSchema().dump(lead))
+    preview = dumped_whole(MaskedContactSchema)
+    location = dumped_whole(AreaSchema)
+    qualification = dumped_whole(QualificationPreviewSchema)
     seller = fields.Function(_seller)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 
 from sqlalchemy import update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.api import paginate
 from app.auth.models import User
@@ -96,9 +96,10 @@ def search_market(*, filters: dict, sort: str = "newest", cursor=None, limit: in
             )
     page = paginate(
         db.session,
-        # The preview shows each lead's vertical and seller score: one query each per page.
+        # The preview shows each lead's vertical and seller score: joined to the page's query
+        # (many-to-one, at most one row each), not two more round trips a page.
         search_leads(filters, now=utcnow()).options(
-            selectinload(Lead.vertical), selectinload(Lead.seller_account)
+            joinedload(Lead.vertical), joinedload(Lead.seller_account)
         ),
         order=SORTS[sort],
         cursor=inner,
