@@ -350,7 +350,8 @@ INSERT INTO leads (
   max_sales, sales_count, created_at, listed_at, expires_at, first_name, last_name, email,
   email_domain, email_status, phone, phone_type, phone_confirmed_mobile, country, region, city,
   region_key, city_key, postal_code, postal_prefix, postal_key, address, captured_at,
-  consent_text, consented_at, consent_ip, consent_url, consent_certificate, has_budget, is_decision_maker, timeline,
+  consent_text, consented_at, consent_ip, consent_url, consent_certificate, has_budget,
+  is_decision_maker, timeline,
   interest_signals, extra, bant_budget, bant_authority, bant_need, bant_timing, bant_met, champ,
   anum, faint, gpct, stage, claimed_stage_unsupported, score, score_breakdown, temperature)
 SELECT b.id, e.seller_id, e.vertical_id, e.i,
