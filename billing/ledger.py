@@ -174,12 +174,12 @@ def post(
             raise LedgerConflict(details={"account": account.kind, "amount_cents": cents})
     now = utcnow()
     journal_id = session.execute(
-        insert(LedgerTransaction)
+        insert(LedgerTransaction.__table__)
         .values(kind=kind, key=key, reference=reference[:200], currency=currency, created_at=now)
-        .returning(LedgerTransaction.id)
+        .returning(LedgerTransaction.__table__.c.id)
     ).scalar_one()
     session.execute(
-        insert(LedgerEntry),
+        insert(LedgerEntry.__table__),
         [
             {
                 "transaction_id": journal_id,
