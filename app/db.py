@@ -120,6 +120,13 @@ def _run_after_commit(session) -> None:
             logger.exception("after-commit callback %r failed", fn)
 
 
+def dialect_insert(model):
+    """The database's own INSERT construct (PostgreSQL's or SQLite's), which has
+    ``on_conflict_do_nothing``: both dialects speak ``ON CONFLICT``."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
 def insert_if_absent(model, *, key: list[str], **values) -> int | None:
     """``INSERT ... ON CONFLICT (key) DO NOTHING``: a row made on first need, race-free.
 
@@ -129,9 +136,7 @@ def insert_if_absent(model, *, key: list[str], **values) -> int | None:
     needed). Only flushes SQL: call it inside the caller's ``transaction()``.
     """
     session = db.session
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
+    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
     key_column = next(iter(model.__table__.primary_key.columns))
     return session.execute(stmt.returning(key_column)).scalar()
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
-from app.db import insert_if_absent
+from app.db import insert_if_absent, utcnow
 from app.extensions import db
 from billing.errors import InsufficientFunds, LedgerConflict
 from billing.models import (
@@ -43,32 +43,57 @@ def account_code(kind: str, organization_id: int | None, currency: str = CURRENC
     return f"{kind}:{currency}"
 
 
-def get_account(
-    kind: str, organization_id: int | None = None, currency: str = CURRENCY
-) -> LedgerAccount:
-    """The account, created on first need (INSERT ... ON CONFLICT DO NOTHING: race-free)."""
+def _check_key(kind: str, organization_id: int | None) -> None:
     if kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown account kind {kind!r}")
     if (kind in ORGANIZATION_ACCOUNTS) != (organization_id is not None):
         raise ValueError(
             f"{kind} accounts {'need' if organization_id is None else 'have no'} organisation"
         )
-    session = db.session
+
+
+# session.info key: (the session's transaction, {code: LedgerAccount}) of the accounts already
+# read in that transaction. An account's code, id, kind and currency never change, so a purchase
+# charging several leads reads each account once; a new transaction starts an empty cache (a
+# rolled-back one may have made accounts that are gone).
+_KNOWN = "billing.ledger.accounts"
+
+
+def _known() -> dict[str, LedgerAccount]:
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get(_KNOWN)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[_KNOWN] = held
+    return held[1]
+
+
+def get_account(
+    kind: str, organization_id: int | None = None, currency: str = CURRENCY
+) -> LedgerAccount:
+    """The account, created on first need (INSERT ... ON CONFLICT DO NOTHING: race-free)."""
+    _check_key(kind, organization_id)
     code = account_code(kind, organization_id, currency)
-    found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    found = _known().get(code)
     if found is not None:
         return found
-    insert_if_absent(
-        LedgerAccount,
-        key=["code"],
-        code=code,
-        kind=kind,
-        organization_id=organization_id,
-        currency=currency,
-        balance_cents=0,
-        reserved_cents=0,
-    )
-    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    session = db.session
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if found is None:
+        insert_if_absent(
+            LedgerAccount,
+            key=["code"],
+            code=code,
+            kind=kind,
+            organization_id=organization_id,
+            currency=currency,
+            balance_cents=0,
+            reserved_cents=0,
+        )
+        found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    _known()[code] = found
+    return found
 
 
 def find_account(kind: str, organization_id: int | None = None, currency: str = CURRENCY):
@@ -104,8 +129,8 @@ def post(
     reference: str,
     lines: list[tuple[LedgerAccount, int]],
     currency: str = CURRENCY,
-) -> LedgerTransaction | None:
-    """Write one journal: ``lines`` are (account, signed cents) and must sum to zero.
+) -> int | None:
+    """Write one journal: ``lines`` are (account, signed cents) and must sum to zero; its id.
 
     Raises InsufficientFunds when a wallet would go below zero (and LedgerConflict for any
     other account), before anything is written that the caller's rollback would not undo.
@@ -147,45 +172,67 @@ def post(
                     details={"required_cents": -cents, "balance_cents": balance_of_id(account_id)}
                 )
             raise LedgerConflict(details={"account": account.kind, "amount_cents": cents})
-    journal = LedgerTransaction(kind=kind, key=key, reference=reference[:200], currency=currency)
-    session.add(journal)
-    session.flush()
-    session.add_all(
-        LedgerEntry(
-            transaction_id=journal.id,
-            account_id=account_id,
-            amount_cents=cents,
-            created_at=journal.created_at,
-        )
-        for account_id, cents in moves
+    now = utcnow()
+    journal_id = session.execute(
+        insert(LedgerTransaction.__table__)
+        .values(kind=kind, key=key, reference=reference[:200], currency=currency, created_at=now)
+        .returning(LedgerTransaction.__table__.c.id)
+    ).scalar_one()
+    session.execute(
+        insert(LedgerEntry.__table__),
+        [
+            {
+                "transaction_id": journal_id,
+                "account_id": account_id,
+                "amount_cents": cents,
+                "created_at": now,
+            }
+            for account_id, cents in moves
+        ],
     )
-    session.flush()
     for account_id, _ in moves:
         session.expire(accounts[account_id], ["balance_cents", "reserved_cents"])
-    return journal
+    return journal_id
 
 
-def lock_accounts(keys, currency: str = CURRENCY) -> None:
-    """Lock several accounts at once, in id order, before a use case posts several journals.
+def lock_accounts(keys, currency: str = CURRENCY) -> dict[tuple, LedgerAccount]:
+    """Lock several accounts at once, in id order, before a use case posts several journals;
+    the accounts by ``(kind, organization_id)``, their balances read under the lock.
 
     Each ``post`` locks its own accounts in id order, but a use case posting many journals (a
     purchase of leads from several sellers) would lock their union in the order of its journals,
     and two such transactions on PostgreSQL could wait on each other. Taking every lock first,
-    in one ordered ``SELECT ... FOR UPDATE``, keeps one global order. Missing accounts are made
-    first, in code order. ``keys`` are ``(kind, organization_id)`` pairs. On SQLite (one writer
-    at a time) this only makes the accounts. The platform's accounts are made, not locked:
-    ``post`` never updates their row.
+    in one ordered ``SELECT ... FOR UPDATE``, keeps one global order. The accounts are read by
+    one SELECT; missing ones are made first, in code order. ``keys`` are ``(kind,
+    organization_id)`` pairs. On SQLite (one writer at a time) this only makes and reads the
+    accounts. The platform's accounts are made, not locked: ``post`` never updates their row.
+    The accounts stay known to ``get_account`` for the rest of the transaction.
     """
     wanted = sorted(set(keys), key=lambda key: account_code(key[0], key[1], currency))
-    made = [get_account(kind, org, currency) for kind, org in wanted]
-    ids = sorted({account.id for account in made if account.kind not in UNCACHED_ACCOUNTS})
+    for kind, org in wanted:
+        _check_key(kind, org)
+    codes = {account_code(kind, org, currency): (kind, org) for kind, org in wanted}
+    known = _known()
+    missing = [code for code in codes if code not in known]
+    if missing:
+        rows = db.session.scalars(select(LedgerAccount).where(LedgerAccount.code.in_(missing)))
+        known = _known()  # that SELECT may have begun the transaction
+        for account in rows:
+            known[account.code] = account
+        for code in missing:
+            if code not in known:
+                known[code] = get_account(*codes[code], currency)
+    found = {codes[code]: known[code] for code in codes}
+    ids = sorted({a.id for a in found.values() if a.kind not in UNCACHED_ACCOUNTS})
     if ids:
         db.session.execute(
-            select(LedgerAccount.id)
+            select(LedgerAccount)
             .where(LedgerAccount.id.in_(ids))
             .order_by(LedgerAccount.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
+    return found
 
 
 def balance_of_id(account_id: int) -> int:

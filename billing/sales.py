@@ -7,10 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from app.db import end_read, transaction, utcnow
+from app.db import dialect_insert, end_read, transaction, utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.idempotency import create_once
 from app.settings import get_settings
 from billing import ledger, queries
 from billing.amounts import check_amount, check_idempotency_key
@@ -43,25 +42,35 @@ def charge_purchase(
     if not isinstance(release_after, datetime) or release_after.tzinfo is None:
         raise ValueError("release_after must be an aware datetime")
 
-    def record_sale() -> Sale:
+    with transaction() as session:
         fee_bps = get_settings().platform_fee_bps
         fee = ledger.platform_fee_cents(amount_cents, fee_bps)
-        sale = Sale(
-            idempotency_key=idempotency_key,
-            reference=reference,
-            buyer_org_id=buyer_org_id,
-            seller_org_id=seller_org_id,
-            amount_cents=amount_cents,
-            fee_bps=fee_bps,
-            fee_cents=fee,
-            seller_cents=amount_cents - fee,
-            currency=currency,
-            status="pending",
-            is_held=False,
-            release_after=release_after,
+        # One INSERT ... ON CONFLICT (idempotency_key) DO NOTHING: a new key makes the sale in
+        # one statement; a key already used (or a twin racing it) makes nothing, and the sale
+        # it made is read and compared.
+        sale = session.scalar(
+            dialect_insert(Sale)
+            .values(
+                idempotency_key=idempotency_key,
+                reference=reference,
+                buyer_org_id=buyer_org_id,
+                seller_org_id=seller_org_id,
+                amount_cents=amount_cents,
+                fee_bps=fee_bps,
+                fee_cents=fee,
+                seller_cents=amount_cents - fee,
+                currency=currency,
+                status="pending",
+                is_held=False,
+                release_after=release_after,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Sale)
         )
-        db.session.add(sale)
-        db.session.flush()
+        if sale is None:
+            sale = queries.get_sale_by_key(idempotency_key)
+            _check_same_sale(sale, buyer_org_id, seller_org_id, amount_cents)
+            return sale
         ledger.post(
             kind="sale",
             key=f"sale:{sale.id}",
@@ -73,22 +82,19 @@ def charge_purchase(
                 (ledger.get_account("platform_revenue", None, currency), fee),
             ],
         )
-        return sale
-
-    sale, is_new = create_once(lambda: queries.get_sale_by_key(idempotency_key), record_sale)
-    if not is_new:
-        _check_same_sale(sale, buyer_org_id, seller_org_id, amount_cents)
     return sale
 
 
 def lock_accounts_for_purchase(
     *, buyer_org_id: int, seller_org_ids, currency: str = CURRENCY
-) -> None:
+) -> int:
     """Inside the caller's transaction, before several ``charge_purchase`` calls: lock the
     buyer's wallet and each seller's pending earnings in one global order, so purchases
     spanning several sellers never deadlock on each other. Platform revenue is made if missing
-    but not locked: it has no cached balance, so purchases never queue on it."""
-    ledger.lock_accounts(
+    but not locked: it has no cached balance, so purchases never queue on it. Returns the
+    buyer's wallet balance in cents, read under the lock (no other purchase can move it before
+    this transaction ends). The accounts are read once here; the charges reuse them."""
+    accounts = ledger.lock_accounts(
         [
             ("buyer_wallet", buyer_org_id),
             ("platform_revenue", None),
@@ -96,6 +102,7 @@ def lock_accounts_for_purchase(
         ],
         currency,
     )
+    return accounts[("buyer_wallet", buyer_org_id)].balance_cents
 
 
 def _check_same_sale(sale: Sale, buyer_org_id, seller_org_id, amount_cents) -> None:

@@ -132,14 +132,16 @@ def _enqueue_all(attempt_ids: list[int]) -> None:
 
 def queue_deliveries(*, purchase_id: int) -> list[int]:
     """After a purchase commits: one pending attempt per bought lead, each sent by a task.
-    Nothing when the buyer has no active delivery URL."""
+    Nothing (one query) when the buyer has no active delivery URL."""
     with transaction():
+        active = db.session.scalar(
+            select(DeliveryEndpoint.active)
+            .join(Purchase, Purchase.buyer_org_id == DeliveryEndpoint.organization_id)
+            .where(Purchase.id == purchase_id)
+        )
+        if not active:
+            return []
         purchase = db.session.get(Purchase, purchase_id)
-        if purchase is None:
-            return []
-        endpoint = _endpoint(purchase.buyer_org_id)
-        if endpoint is None or not endpoint.active:
-            return []
         attempts = [
             DeliveryAttempt(
                 organization_id=purchase.buyer_org_id,

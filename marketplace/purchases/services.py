@@ -14,7 +14,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import in_transaction, insert_if_absent, transaction, utcnow
@@ -165,14 +165,15 @@ def purchase_leads(
             raise
         return _same_request(found, fingerprint)
     if not in_transaction():  # a caller's own transaction looks at the recharge after its commit
+        purchase_id = inspect(purchase).identity[0]  # no refresh of the committed row
         try:
             billing.maybe_auto_recharge(buyer_org_id)
         except Exception:  # the purchase has committed; a recharge problem must not undo it
-            logger.exception("auto-recharge check failed after purchase %s", purchase.id)
+            logger.exception("auto-recharge check failed after purchase %s", purchase_id)
         try:
-            delivery.queue_deliveries(purchase_id=purchase.id)
+            delivery.queue_deliveries(purchase_id=purchase_id)
         except Exception:  # the purchase has committed; a delivery problem must not undo it
-            logger.exception("queueing deliveries failed after purchase %s", purchase.id)
+            logger.exception("queueing deliveries failed after purchase %s", purchase_id)
     return purchase
 
 
@@ -247,8 +248,10 @@ def _purchase(
         session.flush()
         if lead_ids is not None:
             candidates = _leads_by_id(lead_ids, buyer_org_id)
+            windows = {lead.vertical_id: lead.return_window_days for lead in candidates}
             wanted = len(candidates)
         else:
+            windows = None
             candidates = _matching_leads(
                 filter=filter,
                 buyer_org_id=buyer_org_id,
@@ -267,7 +270,7 @@ def _purchase(
         currencies = {lead.currency for lead in candidates}
         if len(currencies) > 1:
             raise Invalid("Buy leads of one currency at a time.", code="mixed_currencies")
-        billing.lock_accounts_for_purchase(
+        balance = billing.lock_accounts_for_purchase(
             buyer_org_id=buyer_org_id,
             seller_org_ids=sorted({lead.seller_id for lead in candidates}),
             **({"currency": currencies.pop()} if currencies else {}),
@@ -287,30 +290,47 @@ def _purchase(
             raise PriceChanged(
                 details={"expected_total_cents": expected_total_cents, "total_cents": total}
             )
-        _charge(purchase, taken, now)
+        _charge(purchase, taken, now, balance=balance, windows=windows)
         purchase.skipped_lead_ids = sorted(failed) if lead_ids is not None else []
     return purchase
 
 
-def _leads_by_id(lead_ids: list[int], buyer_org_id: int) -> list[Lead]:
-    """The asked-for leads in id order; 404 for ids never on sale, 409 for ones bought before."""
-    leads = list(db.session.scalars(select(Lead).where(Lead.id.in_(lead_ids)).order_by(Lead.id)))
+def _leads_by_id(lead_ids: list[int], buyer_org_id: int) -> list:
+    """The asked-for leads in id order; 404 for ids never on sale, 409 for ones bought before.
+
+    One query for what a purchase needs of each lead (not the whole row): its id, seller,
+    vertical and that vertical's return window, price and currency, and whether this buyer
+    organisation bought it before."""
+    bought = (
+        select(PurchasedLead.id)
+        .where(PurchasedLead.buyer_org_id == buyer_org_id, PurchasedLead.lead_id == Lead.id)
+        .exists()
+    )
+    leads = db.session.execute(
+        select(
+            Lead.id,
+            Lead.listed_at,
+            Lead.seller_id,
+            Lead.vertical_id,
+            Lead.price_cents,
+            Lead.currency,
+            Vertical.return_window_days,
+            bought.label("bought"),
+        )
+        .join(Vertical, Vertical.id == Lead.vertical_id)
+        .where(Lead.id.in_(lead_ids))
+        .order_by(Lead.id)
+    ).all()
     missing = sorted(set(lead_ids) - {lead.id for lead in leads if lead.listed_at is not None})
     if missing:
         raise LeadNotFound(details={"lead_ids": missing})
-    bought = sorted(
-        db.session.scalars(
-            select(PurchasedLead.lead_id).where(
-                PurchasedLead.buyer_org_id == buyer_org_id, PurchasedLead.lead_id.in_(lead_ids)
-            )
-        )
-    )
-    if bought:
-        raise AlreadyPurchased(details={"lead_ids": bought})
+    already = [lead.id for lead in leads if lead.bought]
+    if already:
+        raise AlreadyPurchased(details={"lead_ids": already})
     return leads
 
 
-def _take(candidates: list[Lead], wanted: int, buyer_org_id: int, now) -> tuple[list, list]:
+def _take(candidates: list, wanted: int, buyer_org_id: int, now) -> tuple[list, list]:
     """Take up to ``wanted`` of the candidates (in their order of preference), each by one
     conditional UPDATE in id order; a lead sold out, withdrawn or repriced meanwhile fails."""
     taken: list[Lead] = []
@@ -333,43 +353,34 @@ def _take(candidates: list[Lead], wanted: int, buyer_org_id: int, now) -> tuple[
             ).rowcount
             if done == 1:
                 taken.append(lead)
-                db.session.expire(lead, ["sales_count"])
+                if isinstance(lead, Lead):  # a loaded lead's count is stale now
+                    db.session.expire(lead, ["sales_count"])
             else:
                 failed.append(lead.id)
     return sorted(taken, key=lambda lead: lead.id), failed
 
 
-def _charge(purchase: Purchase, taken: list[Lead], now: datetime) -> None:
-    """Record each bought lead and charge it; a wallet too low fails the whole purchase."""
+def _charge(
+    purchase: Purchase, taken: list, now: datetime, *, balance: int, windows: dict | None
+) -> None:
+    """Record each bought lead and charge it; a wallet too low fails the whole purchase.
+    ``balance`` is the wallet read under its lock; ``windows`` the return window of each
+    vertical by id (read here when None)."""
     buyer_org_id = purchase.buyer_org_id
     total = sum(lead.price_cents for lead in taken)
-    balance = billing_queries.get_wallet_balance(buyer_org_id)
     funds = {"required_cents": total, "balance_cents": balance}
     if balance < total:
         raise InsufficientFunds(details=funds)
-    windows = dict(
-        db.session.execute(
-            select(Vertical.id, Vertical.return_window_days).where(
-                Vertical.id.in_({lead.vertical_id for lead in taken})
-            )
-        ).all()
-    )
+    if windows is None:
+        windows = dict(
+            db.session.execute(
+                select(Vertical.id, Vertical.return_window_days).where(
+                    Vertical.id.in_({lead.vertical_id for lead in taken})
+                )
+            ).all()
+        )
     for lead in taken:
         deadline = now + timedelta(days=windows[lead.vertical_id])
-        row_id = insert_if_absent(
-            PurchasedLead,
-            key=["lead_id", "buyer_org_id"],
-            purchase_id=purchase.id,
-            lead_id=lead.id,
-            buyer_org_id=buyer_org_id,
-            seller_org_id=lead.seller_id,
-            price_cents=lead.price_cents,
-            currency=lead.currency,
-            purchased_at=now,
-            return_deadline=deadline,
-        )
-        if row_id is None:
-            raise AlreadyPurchased(details={"lead_ids": [lead.id]})
         key = f"purchase:{purchase.id}:lead:{lead.id}"
         try:
             sale = billing.charge_purchase(
@@ -383,12 +394,23 @@ def _charge(purchase: Purchase, taken: list[Lead], now: datetime) -> None:
             )
         except InsufficientFunds as exc:
             raise InsufficientFunds(details=funds) from exc
-        db.session.execute(
-            update(PurchasedLead)
-            .where(PurchasedLead.id == row_id)
-            .values(sale_id=sale.id)
-            .execution_options(synchronize_session=False)
+        # The sale first, so the bought row is written whole in one statement; a row already
+        # there (a twin of this organisation bought the lead meanwhile) fails the purchase.
+        row_id = insert_if_absent(
+            PurchasedLead,
+            key=["lead_id", "buyer_org_id"],
+            purchase_id=purchase.id,
+            lead_id=lead.id,
+            buyer_org_id=buyer_org_id,
+            seller_org_id=lead.seller_id,
+            price_cents=lead.price_cents,
+            currency=lead.currency,
+            purchased_at=now,
+            return_deadline=deadline,
+            sale_id=sale.id,
         )
+        if row_id is None:
+            raise AlreadyPurchased(details={"lead_ids": [lead.id]})
     purchase.total_cents = total
     if taken:
         purchase.currency = taken[0].currency
