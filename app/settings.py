@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth.services import record_audit
 from app.db import UTCDateTime, insert_if_absent, transaction, utcnow
-from app.errors import Invalid
+from app.errors import Forbidden, Invalid
 from app.extensions import db
 
 DEFAULTS = {
@@ -193,6 +193,8 @@ def update_settings(*, actor, changes: Mapping) -> PlatformSettings:
     the current values again changes and audits nothing. The row is locked, so two admins
     saving at once are audited in the order their changes were applied.
     """
+    if actor is None or not actor.is_admin:
+        raise Forbidden("Only Leadex staff change the platform's settings.")
     try:
         values = SettingsArgs().load(dict(changes))
     except ma.ValidationError as exc:

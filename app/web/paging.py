@@ -30,3 +30,11 @@ def page_of(
         "next_url": url_for(endpoint, **args, cursor=next_cursor) if next_cursor else None,
         "first_url": url_for(endpoint, **args) if cursor else None,
     }
+
+
+def query_args(*, drop=(), flat: bool = True) -> dict:
+    """The request's query string as ``url_for`` arguments for a link to the same list: keys
+    in ``drop`` left out, and never one starting with "_" (``url_for`` reads ``_external``,
+    ``_method``, ``_scheme``... as its own options, and a visitor could send them)."""
+    items = request.args.items() if flat else request.args.lists()
+    return {key: value for key, value in items if key not in drop and not key.startswith("_")}

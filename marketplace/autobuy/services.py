@@ -245,6 +245,9 @@ def _buy_one(search_id: int, lead_id: int, *, claim_hold: int | None = None) -> 
                 return "skipped"
             if claim_hold is not None:
                 _end_hold(claim_hold)
+                # The ping promised this order a lead like the ping; the post must be one.
+                if lead_id not in _matches(search, [lead_id], utcnow()):
+                    return "skipped"
             if not _room_for(search, lead.price_cents, today, except_hold=claim_hold):
                 return "skipped"
             had = session.scalar(
@@ -360,6 +363,22 @@ def _end_hold(hold_id: int) -> None:
         update(OrderHold)
         .where(OrderHold.id == hold_id, OrderHold.ended_at.is_(None))
         .values(ended_at=utcnow())
+    )
+
+
+def hold_is_open(hold_id: int | None) -> bool:
+    """Is this hold still holding (not claimed, released or expired)?"""
+    if hold_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(OrderHold.id).where(
+                OrderHold.id == hold_id,
+                OrderHold.ended_at.is_(None),
+                OrderHold.expires_at > utcnow(),
+            )
+        )
+        is not None
     )
 
 

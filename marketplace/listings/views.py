@@ -12,6 +12,7 @@ from app.auth.decorators import buyer_only
 from app.extensions import db
 from app.money import dollars
 from app.web.forms import flat_messages, form_post
+from app.web.paging import query_args
 from app.web.registry import register_nav
 from marketplace import verticals
 from marketplace.blueprints import web_bp as bp
@@ -84,7 +85,7 @@ def market():
     else:
         query = {key: args.pop(key) for key in ("sort", "cursor", "limit")}
         page = services.search_market(filters=args, **query)
-    kept = {key: values for key, values in request.args.lists() if key != "cursor"}
+    kept = query_args(drop=("cursor",), flat=False)
     next_url = first_url = None
     if page["next_cursor"]:
         next_url = url_for("marketplace.market", **kept, cursor=page["next_cursor"])
@@ -142,7 +143,7 @@ def _purchase_request() -> tuple[dict | None, dict]:
 def _confirm_url(order: dict, quote: dict) -> str:
     """Where the Confirm form posts: the request for exactly the leads the page shows (the
     ticked ones still for sale; as many matches as there are, up to the quantity asked)."""
-    args = request.args.to_dict(flat=False)
+    args = query_args(flat=False)
     if "lead_ids" in order:
         args["lead_ids"] = ",".join(str(lead.id) for lead in quote["leads"])
     else:

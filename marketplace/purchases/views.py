@@ -11,7 +11,7 @@ from app.csvutil import csv_response
 from app.db import utcnow
 from app.errors import Invalid
 from app.web.forms import form_post
-from app.web.paging import page_of
+from app.web.paging import page_of, query_args
 from app.web.registry import register_card, register_nav
 from marketplace.blueprints import web_bp as bp
 from marketplace.delivery import services as delivery
@@ -33,7 +33,7 @@ def _filters() -> tuple[dict, dict]:
 
 
 def _kept_args() -> dict:
-    return {key: value for key, value in request.args.items() if key != "cursor"}
+    return query_args(drop=("cursor",))
 
 
 # --- the buyer's bought leads --------------------------------------------------------------------
@@ -99,7 +99,7 @@ def record_outcome(form, lead_id):
         buyer=current_user, lead_id=lead_id, outcome=form.outcome.data, reason=form.reason.data
     )
     flash(f"Lead #{lead_id} marked {form.outcome.data}.", "success")
-    return redirect(url_for(".buyer_leads", **request.args))
+    return redirect(url_for(".buyer_leads", **query_args()))
 
 
 @bp.get("/buyer/leads/export.csv")

@@ -15,6 +15,7 @@ before the 422 or 409 is raised.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from datetime import timedelta
 
@@ -45,6 +46,7 @@ from marketplace.streams.models import (
 from marketplace.verticals import get_vertical
 from verification.rules import csp
 from verification.rules.checks import CheckContext
+from verification.rules.columns import HEADER_JUNK, LEAD_COLUMNS, canonical_header
 
 logger = logging.getLogger(__name__)
 
@@ -306,6 +308,40 @@ class _Rollback(Exception):
     pass
 
 
+# Keys and values of a ping's extra fields that carry a contact under another name.
+_CONTACT_WORDS = (
+    "phone", "mobile", "email", "mail", "address", "street", "firstname", "lastname",
+    "fullname", "surname", "givenname",
+)  # fmt: skip
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_PHONE_LIKE = re.compile(r"\+?\d(?:[\s().-]*\d){6,}")
+
+
+def _contact_keys(values: dict) -> list[str]:
+    """The keys of a ping that carry a contact, however spelled: a contact column under any
+    spelling the row checks accept ("Phone", "First Name"), an extra field named like one
+    ("Street Address", "mobile_number"), or an extra field whose text holds an email address or
+    a phone-length run of digits."""
+    found = []
+    for key, value in values.items():
+        if value in (None, ""):
+            continue
+        name = key.strip() if isinstance(key, str) else str(key)
+        column = canonical_header(name)
+        if column in CONTACT_FIELDS:
+            found.append(key)
+        elif column not in LEAD_COLUMNS:
+            squashed = name.lower().translate(HEADER_JUNK)
+            text = value if isinstance(value, str) else str(value)
+            if (
+                any(word in squashed for word in _CONTACT_WORDS)
+                or _EMAIL_LIKE.search(text)
+                or _PHONE_LIKE.search(text)
+            ):
+                found.append(key)
+    return sorted(found, key=str)
+
+
 def ping_stream(*, seller: User, stream_id: int, values: dict) -> dict:
     """Would an order buy this lead now? Holds the first such order's capacity for 60 s.
 
@@ -313,7 +349,7 @@ def ping_stream(*, seller: User, stream_id: int, values: dict) -> dict:
     standing orders' filters are the market's own search; only the ping's id, price, expiry
     and hold are stored.
     """
-    contact = sorted(key for key in CONTACT_FIELDS if values.get(key) not in (None, ""))
+    contact = _contact_keys(values)
     if contact:
         raise ContactInPing(details={key: ["Not in a ping."] for key in contact})
     stream = get_stream(actor=seller, stream_id=stream_id, admin_too=False)
@@ -349,6 +385,16 @@ def ping_stream(*, seller: User, stream_id: int, values: dict) -> dict:
     with transaction() as session:
         hold = None
         if order_id is not None:
+            # One open hold per stream: a ping that holds gives up the stream's earlier holds,
+            # so re-pinging cannot tie up the standing orders' caps and budgets.
+            for earlier in session.scalars(
+                select(StreamPing.hold_id).where(
+                    StreamPing.stream_id == stream.id,
+                    StreamPing.hold_id.is_not(None),
+                    StreamPing.expires_at > utcnow(),
+                )
+            ).all():
+                autobuy.release_hold(hold_id=earlier)
             hold = autobuy.hold_order_for(search_id=order_id, cents=batch.price_cents)
         ping = StreamPing(
             id=secrets.token_hex(12),
@@ -379,8 +425,8 @@ def _claimable_hold(stream: Stream, ping_id: str | None) -> int | None:
     ping = db.session.get(StreamPing, ping_id) if isinstance(ping_id, str) else None
     if ping is None or ping.stream_id != stream.id:
         raise InvalidPing()
-    if ping.expires_at <= utcnow():
-        return None
+    if ping.expires_at <= utcnow() or not autobuy.hold_is_open(ping.hold_id):
+        return None  # expired, given up by a later ping, or used by an earlier post
     return ping.hold_id
 
 

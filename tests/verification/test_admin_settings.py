@@ -210,3 +210,12 @@ def test_an_out_of_bounds_value_on_the_page_is_shown_beside_its_field(client, ad
     assert empty.status_code == 422
     assert "Enter the de-duplication look-back." in _page_text(empty)
     assert _stored() == DEFAULTS
+
+
+def test_update_settings_service_is_for_admins_only(buyer, seller):
+    from app.errors import Forbidden
+
+    for actor in (buyer, seller, None):
+        with pytest.raises(Forbidden):
+            update_settings(actor=actor, changes={"lookback_days": 30})
+    assert _stored() == DEFAULTS

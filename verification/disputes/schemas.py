@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import g, has_request_context
 from marshmallow import fields, validate
 
 from app.api import PageArgs
@@ -54,7 +55,9 @@ class RecheckEvidenceSchema(ma.Schema):
 
 class DuplicateEvidenceSchema(ma.Schema):
     matched = fields.String(metadata={"enum": ["email", "phone"]})
-    purchased_at = fields.String(metadata={"format": "date-time"})
+    purchased_at = fields.String(
+        metadata={"format": "date-time", "description": "Not shown to the seller."}
+    )
 
 
 class ConsentEvidenceSchema(ma.Schema):
@@ -76,6 +79,11 @@ class DisputeResponseSchema(ma.Schema):
     created_at = fields.AwareDateTime()
 
 
+def _seller_reads() -> bool:
+    user = getattr(g, "api_user", None) if has_request_context() else None
+    return user is not None and user.role == "seller"
+
+
 class DisputeSchema(ma.Schema):
     id = fields.Integer()
     lead_id = fields.Integer()
@@ -93,3 +101,12 @@ class DisputeSchema(ma.Schema):
     resolution_note = fields.String(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
     answers = fields.Nested(BantAnswersSchema, allow_none=True)
+
+    @ma.post_dump
+    def _for_the_seller(self, data, **_kwargs):
+        """The seller learns which field matched a duplicate, never when this buyer bought the
+        person before (perhaps from another seller), as its page shows it."""
+        duplicate = (data.get("evidence") or {}).get("duplicate")
+        if duplicate and _seller_reads():
+            data["evidence"]["duplicate"] = {"matched": duplicate["matched"]}
+        return data

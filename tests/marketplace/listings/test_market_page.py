@@ -87,3 +87,18 @@ def test_the_lead_page_is_masked_until_bought_and_full_for_its_seller(client, lo
 
 def _csrf(client):
     return csrf_token(client, "/dashboard")
+
+
+def test_url_for_options_in_a_query_string_are_ignored_not_a_500(client, login, buyer):
+    seller = make_user("seller")
+    list_leads(seller, {}, {})
+    login(buyer)
+    for url in (
+        "/market?_external=1&_scheme=javascript&cursor=abc",
+        "/market?_method=POST&city=Fresno",
+        "/buyer/leads?_method=POST",
+        "/buyer/leads?_external=1",
+    ):
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert "javascript:" not in response.get_data(as_text=True), url

@@ -296,3 +296,65 @@ def test_stream_settings_have_the_specs_bounds(client, auth, admin):
     body = client.get("/api/v1/admin/settings", headers=auth(admin)).get_json()
     assert body["stream_aoql_pct"] == 2.0 and body["stream_sampling_fraction"] == 0.1
     assert body["stream_screening_limit"] is None
+
+
+def test_a_ping_holds_only_for_a_matching_post_once_and_one_hold_per_stream(
+    app, client, auth, seller, buyer, admin, small_plan
+):
+    """A ping's promise is for a lead like the ping: a post of another lead under its id is
+    matched afresh; a used ping holds nothing; a stream holds at most one order at a time."""
+    fund_wallet(buyer.organization_id, 100_000)
+    body = {
+        "name": "SF only",
+        "filter": {"vertical": "solar", "city": "San Francisco"},
+        "auto_buy": {"max_price_cents": 5000, "daily_cap": 10, "budget_cents": 100_000},
+    }
+    made = client.post("/api/v1/saved-searches", json=body, headers=auth(buyer))
+    assert made.status_code == 201, made.get_json()
+    stream_id = open_stream(client, auth, seller)["id"]
+    clear_screening(client, auth, seller, admin, stream_id, 3)
+    sf = rows(1, city="San Francisco")[0]
+    pinged = ping(client, auth, seller, stream_id, sf).get_json()
+    assert pinged["would_sell"] is True
+    # The same ping id on a lead elsewhere: not sold to the San Francisco order.
+    fresno = rows(1, city="Fresno", postal_code="93701")[0]
+    seed_where_next(app, stream_id, 4, 0.5, drawn=False)
+    other = post(client, auth, seller, stream_id, fresno, ping_id=pinged["ping_id"])
+    assert other.status_code == 201 and other.get_json()["status"] == "listed", other.get_json()
+    # Its hold is used up: the ping cannot sell a second lead either.
+    seed_where_next(app, stream_id, 5, 0.5, drawn=False)
+    again = post(client, auth, seller, stream_id, rows(1, city="Fresno", postal_code="93701")[0],
+                 ping_id=pinged["ping_id"])  # fmt: skip
+    assert again.get_json()["status"] == "listed"
+    # Two pings that would sell: the second gives up the first's hold.
+    first = ping(client, auth, seller, stream_id, rows(1, city="San Francisco")[0]).get_json()
+    second = ping(client, auth, seller, stream_id, rows(1, city="San Francisco")[0]).get_json()
+    assert first["would_sell"] and second["would_sell"]
+    db.session.expire_all()
+    held = [
+        db.session.get(OrderHold, db.session.get(StreamPing, p["ping_id"]).hold_id)
+        for p in (first, second)
+    ]
+    assert held[0].ended_at is not None and held[1].ended_at is None
+
+
+def test_contact_fields_spelled_otherwise_are_still_refused_in_a_ping(client, auth, seller):
+    stream = open_stream(client, auth, seller)
+    lead = {k: v for k, v in rows(1)[0].items() if k not in CONTACT}
+    carried = [
+        ("Phone", "+1 415 555 0100"), ("PHONE", "+1 415 555 0100"), ("phone ", "4155550100"),
+        ("Email", "ann@example.com"), ("First Name", "Ann"), ("Street Address", "1 Main St"),
+        ("mobile_number", "x"), ("notes", "call ann@example.com"), ("notes", "ring 415 555 0100"),
+    ]  # fmt: skip
+    for key, value in carried:
+        response = client.post(
+            f"/api/v1/streams/{stream['id']}/pings", json=lead | {key: value}, headers=auth(seller)
+        )
+        assert response.status_code == 422, (key, value)
+        assert response.get_json()["error"]["code"] == "contact_in_ping"
+    # Ordinary extra fields and the lead's own columns still pass.
+    fine = lead | {"notes": "wants a quote in spring", "roof_age": "12"}
+    response = client.post(
+        f"/api/v1/streams/{stream['id']}/pings", json=fine, headers=auth(seller)
+    )
+    assert response.status_code == 200, response.get_json()
