@@ -2,91 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.settings import update_settings
 from marketplace.autobuy.models import OrderHold
 from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
 from marketplace.streams.models import Stream, StreamEvent, StreamPing
 from tests.billing.helpers import fund_wallet
 from tests.helpers import make_user, race
+from tests.marketplace.streams.helpers import (
+    CONTACT,
+    clear_screening,
+    open_stream,
+    pending_items,
+    ping,
+    post,
+    seed_where_next,
+    standing_order,
+)
 from tests.verification.flow import rows
 from verification import services as verification
-from verification.models import SpotCheckItem
 from verification.rules import csp
-
-CONTACT = ("first_name", "last_name", "email", "phone", "address")
-
-
-@pytest.fixture
-def small_plan(admin):
-    """f = 0.5 and an AOQL of 10%: a clearance number of 3, so tests run a whole cycle."""
-    update_settings(
-        actor=admin, changes={"stream_sampling_fraction": 0.5, "stream_aoql_pct": 10.0}
-    )
-    assert csp.clearance_number(f=0.5, aoql_pct=10.0) == 3
-    return {"f": 0.5, "i": 3}
-
-
-def open_stream(client, auth, seller, **body) -> dict:
-    body = {"vertical": "solar", "name": "Solar form", "price_cents": 1000} | body
-    response = client.post("/api/v1/streams", json=body, headers=auth(seller))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def post(client, auth, seller, stream_id, lead, **extra):
-    return client.post(
-        f"/api/v1/streams/{stream_id}/leads", json=lead | extra, headers=auth(seller)
-    )
-
-
-def ping(client, auth, seller, stream_id, lead):
-    values = {k: v for k, v in lead.items() if k not in CONTACT}
-    return client.post(f"/api/v1/streams/{stream_id}/pings", json=values, headers=auth(seller))
-
-
-def standing_order(client, auth, buyer, **caps):
-    body = {
-        "name": "live solar",
-        "filter": {"vertical": "solar"},
-        "auto_buy": {"max_price_cents": 5000, "daily_cap": 100, "budget_cents": 100_000} | caps,
-    }
-    response = client.post("/api/v1/saved-searches", json=body, headers=auth(buyer))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def pending_items(stream_id) -> list[SpotCheckItem]:
-    db.session.expire_all()
-    batch_id = db.session.get(Stream, stream_id).batch_id
-    return list(
-        db.session.scalars(
-            select(SpotCheckItem)
-            .where(SpotCheckItem.batch_id == batch_id, SpotCheckItem.status == "pending")
-            .order_by(SpotCheckItem.id)
-        )
-    )
-
-
-def clear_screening(client, auth, seller, admin, stream_id, clearance):
-    for lead in rows(clearance):
-        assert post(client, auth, seller, stream_id, lead).get_json()["status"] == "inspection"
-    for item in pending_items(stream_id):
-        verification.record_outcome(actor=admin, item_id=item.id, outcome="confirmed")
-    db.session.expire_all()
-    assert db.session.get(Stream, stream_id).mode == "sampling"
-
-
-def seed_where_next(app, stream_id: int, sequence: int, f: float, *, drawn: bool) -> None:
-    for n in range(1000):
-        if csp.is_drawn(seed=f"s{n}", stream_id=stream_id, sequence=sequence, f=f) == drawn:
-            app.config["STREAM_DRAW_SEED"] = f"s{n}"
-            return
-    raise AssertionError("no seed found")
 
 
 def test_a_seller_opens_lists_and_pauses_its_own_streams(client, auth, seller):
