@@ -487,7 +487,14 @@ def apply_stream_outcome(*, lead_id: int, conforming: bool, actor=None) -> dict:
     lead = db.session.get(Lead, lead_id)
     stream = _lock_stream(stream_of_batch(lead.batch_id).id)
     plan = plan_settings()
-    before = csp.PlanState(stream.mode, stream.conforming_run, stream.screened)
+    # Paused by the plan, it stands still until an admin resumes it (screening afresh); a
+    # seller's pause stops posts, not the inspections of leads already waiting.
+    before = csp.PlanState(
+        stream.mode,
+        stream.conforming_run,
+        stream.screened,
+        paused=stream.status == "paused" and stream.paused_by == "plan",
+    )
     after = csp.after_outcome(
         before,
         conforming=conforming,
@@ -506,7 +513,8 @@ def apply_stream_outcome(*, lead_id: int, conforming: bool, actor=None) -> dict:
             else "a defect found: screening again"
         )
         _event(stream, after.mode, reason, lead_id=lead_id, actor=actor)
-    if after.paused and not before.paused and stream.status != "paused":
+    if after.paused and not before.paused:
+        # The plan's pause outranks the seller's: only an admin resumes it.
         stream.status, stream.paused_by = "paused", "plan"
         _event(
             stream,

@@ -233,3 +233,72 @@ def test_stream_settings_have_the_specs_bounds(client, auth, admin):
     body = client.get("/api/v1/admin/settings", headers=auth(admin)).get_json()
     assert body["stream_aoql_pct"] == 2.0 and body["stream_sampling_fraction"] == 0.1
     assert body["stream_screening_limit"] is None
+
+
+def test_a_stream_screening_past_the_limit_is_paused_and_only_an_admin_resumes_it(
+    client, auth, seller, admin, small_plan
+):
+    """i = 3, so the limit is 6: outcomes that never make three conforming in a row pause the
+    stream at the seventh, even one its seller had paused; the seller is told, cannot resume
+    it, and the plan stands still until an admin resumes it, screening afresh."""
+    stream_id = open_stream(client, auth, seller)["id"]
+    path = f"/api/v1/streams/{stream_id}"
+    for lead in rows(8):
+        assert post(client, auth, seller, stream_id, lead).get_json()["status"] == "inspection"
+    paused = client.patch(path, json={"status": "paused"}, headers=auth(seller)).get_json()
+    assert paused["paused_by"] == "seller"
+    items = pending_items(stream_id)
+    outcomes = ["confirmed", "confirmed", "fake"] * 2 + ["confirmed"]
+    for item, outcome in zip(items, outcomes, strict=False):
+        recorded = client.post(
+            f"/api/v1/spot-checks/{item.id}", json={"outcome": outcome}, headers=auth(admin)
+        )
+        assert recorded.status_code == 200, recorded.get_json()
+        body = client.get(path, headers=auth(seller)).get_json()
+        if item is not items[6]:
+            assert body["paused_by"] == "seller", item
+    assert body["status"] == "paused" and body["paused_by"] == "plan"
+    assert body["inspection"]["mode"] == "screening"
+    assert body["inspection"]["conforming_run"] == 1
+    notes = client.get("/api/v1/notifications", headers=auth(seller)).get_json()["items"]
+    assert [n["kind"] for n in notes] == ["stream.paused"]
+    assert "Solar form" in notes[0]["message"]
+
+    # Paused by the plan: no posts or pings, and the last waiting outcome does not move it.
+    refused = post(client, auth, seller, stream_id, rows(1)[0])
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "stream_paused"
+    pinged = ping(client, auth, seller, stream_id, rows(1)[0])
+    assert pinged.status_code == 409 and pinged.get_json()["error"]["code"] == "stream_paused"
+    client.post(
+        f"/api/v1/spot-checks/{items[7].id}", json={"outcome": "confirmed"}, headers=auth(admin)
+    )
+    body = client.get(path, headers=auth(seller)).get_json()
+    assert body["inspection"]["conforming_run"] == 1 and body["paused_by"] == "plan"
+    assert body["counts"]["listed"] == 6  # every conforming lead is listed, paused or not
+
+    # The seller can neither resume it nor turn it into its own pause.
+    resume = client.patch(path, json={"status": "active"}, headers=auth(seller))
+    assert resume.status_code == 409
+    assert resume.get_json()["error"]["code"] == "paused_by_plan"
+    client.patch(path, json={"status": "paused"}, headers=auth(seller))
+    assert client.get(path, headers=auth(seller)).get_json()["paused_by"] == "plan"
+
+    resumed = client.patch(path, json={"status": "active"}, headers=auth(admin))
+    assert resumed.status_code == 200, resumed.get_json()
+    body = resumed.get_json()
+    assert body["status"] == "active" and body["paused_by"] is None
+    assert body["inspection"]["mode"] == "screening" and body["inspection"]["conforming_run"] == 0
+    assert post(client, auth, seller, stream_id, rows(1)[0]).get_json()["status"] == "inspection"
+
+    history = [
+        (event.state, event.actor_id, event.lead_id)
+        for event in db.session.scalars(
+            select(StreamEvent).where(StreamEvent.stream_id == stream_id).order_by(StreamEvent.id)
+        )
+    ]
+    assert history == [
+        ("screening", None, None),
+        ("paused", seller.id, None),
+        ("paused", admin.id, items[6].lead_id),
+        ("screening", admin.id, None),
+    ]
