@@ -33,12 +33,14 @@ def init_app(app, api) -> None:
     from marketplace.purchases import api as purchases_api  # noqa: F401  (routes, tables)
     from marketplace.purchases import views as purchases_views  # routes, and its navigation
     from marketplace.streams import api as streams_api  # noqa: F401  (routes, tables)
+    from marketplace.streams import views as streams_views  # routes, and its navigation
 
     api.register_blueprint(api_blp)
     # The API authenticates with bearer tokens only, never cookies, so CSRF does not apply.
     csrf.exempt(api_blp)
     app.register_blueprint(web_bp)
     intake_views.register_navigation(app)
+    streams_views.register_navigation(app)
     listings_views.register_navigation(app)
     # The buyer's day after the market: bought leads, saved searches, delivery.
     purchases_views.register_navigation(app)

@@ -54,7 +54,7 @@ from marketplace.standing import (
     set_seller_hold,
     unpause_seller_leads,
 )
-from marketplace.streams.services import apply_stream_outcome
+from marketplace.streams.services import apply_stream_outcome, plan_settings
 from marketplace.suppressions import add_suppression, remove_suppression
 from marketplace.verticals import create_vertical, get_vertical, update_vertical
 
@@ -101,4 +101,5 @@ __all__ = [
     # purchases
     "purchase_leads",
     "record_outcome",
+    "plan_settings",
 ]

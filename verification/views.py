@@ -17,6 +17,7 @@ from app.web.charts import Series, line_chart
 from app.web.forms import form_post
 from app.web.registry import register_card, register_nav
 from marketplace import queries as market
+from marketplace import services as market_services
 from verification import queries, services
 from verification.forms import (
     BANT_LABELS,
@@ -25,6 +26,7 @@ from verification.forms import (
     SettingsForm,
     SpotCheckForm,
 )
+from verification.rules import csp
 from verification.rules.quality import QUALITY_SCORE_FORMULA, QUALITY_WEIGHTS
 from verification.rules.sampling import CODE_LETTERS_LEVEL_II, INSPECTIONS, plan_for
 from verification.rules.switching import (
@@ -296,10 +298,16 @@ def _window_start():
     return utcnow() - timedelta(days=queries.WINDOW_DAYS)
 
 
+# Other sampling fractions shown beside the platform's, at its AOQL.
+STREAM_FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.5)
+
+
 @bp.get("/quality")
 def about_quality():
-    """Public: how spot-checks sample batches and how the quality score is computed."""
+    """Public: how spot-checks sample batches, how live streams are sampled (CSP-1) and how
+    the quality score is computed."""
     aql = get_settings().aql
+    stream_plan = market_services.plan_settings()
     plans = []
     for low, high, letter in CODE_LETTERS_LEVEL_II:
         lot = high if high is not None else low
@@ -326,6 +334,11 @@ def about_quality():
         },
         upheld_limit=get_settings().upheld_dispute_limit_pct,
         outcome_labels=OUTCOME_LABELS,
+        stream_plan=stream_plan,
+        stream_alternatives=[
+            (f, csp.clearance_number(f=f, aoql_pct=stream_plan["aoql_pct"]))
+            for f in STREAM_FRACTIONS
+        ],
     )
 
 

@@ -44,7 +44,7 @@ def _whole_cents(form, field) -> None:
         raise ValidationError("Whole cents only, like 12.50.")
 
 
-class _PricedForm(FlaskForm):
+class PricedForm(FlaskForm):
     """A price per lead typed in dollars, within the upload's bounds."""
 
     price = DecimalField(
@@ -60,7 +60,7 @@ class _PricedForm(FlaskForm):
         return to_cents(self.price.data)
 
 
-class BatchUploadForm(_PricedForm):
+class BatchUploadForm(PricedForm):
     """Step 1: the file and the terms it is sold on."""
 
     file = FileField(
@@ -152,7 +152,7 @@ def column_map_form(
     return Form(**kwargs)
 
 
-class BatchPriceForm(_PricedForm):
+class BatchPriceForm(PricedForm):
     """A new price for the batch's leads still for sale (the upload's bounds)."""
 
 

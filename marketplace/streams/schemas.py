@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 from marketplace.streams.models import STREAM_STATUSES
 
 MAX_CENTS = 2**31 - 1
+MAX_STREAM_SALES = 10
 
 
 class StreamArgs(ma.Schema):
@@ -14,7 +15,9 @@ class StreamArgs(ma.Schema):
     price_cents = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=MAX_CENTS)
     )
-    max_sales = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10))
+    max_sales = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_STREAM_SALES)
+    )
 
 
 class StreamPatchArgs(ma.Schema):

@@ -94,12 +94,19 @@ class DuplicateLead(Conflict):
 
 
 def plan_settings() -> dict:
-    """The streams' plan from the platform settings: f, i and the screening limit."""
+    """The streams' plan from the platform settings: f, i, the screening limit, the AOQL
+    target (``aoql_pct``) and what the plan gives (``plan_aoql_pct``), both in percent."""
     settings = get_settings()
-    f = settings.stream_sampling_fraction
-    clearance = csp.clearance_number(f=f, aoql_pct=settings.stream_aoql_pct)
+    f, target = settings.stream_sampling_fraction, settings.stream_aoql_pct
+    clearance = csp.clearance_number(f=f, aoql_pct=target)
     limit = csp.screening_limit(clearance=clearance, setting=settings.stream_screening_limit)
-    return {"sampling_fraction": f, "clearance_number": clearance, "screening_limit": limit}
+    return {
+        "sampling_fraction": f,
+        "clearance_number": clearance,
+        "screening_limit": limit,
+        "aoql_pct": target,
+        "plan_aoql_pct": csp.plan_aoql_pct(f=f, aoql_pct=target),
+    }
 
 
 def _draw_seed() -> str:
@@ -244,8 +251,61 @@ def describe_stream(stream: Stream) -> dict:
     }
 
 
-def list_events(*, stream_id: int):
-    return select(StreamEvent).where(StreamEvent.stream_id == stream_id).order_by(StreamEvent.id)
+def describe_plan(stream: Stream) -> dict:
+    """The stream's plan for its page: the mode, the run toward i and the leads screened
+    toward the pause, beside the platform's plan (``plan_settings``)."""
+    plan = plan_settings()
+    return plan | {
+        "mode": stream.mode,
+        "conforming_run": stream.conforming_run,
+        "screened": stream.screened,
+        "progress_pct": min(100, 100 * stream.conforming_run // plan["clearance_number"]),
+    }
+
+
+# The example lead of a stream's page: every column intake requires, made up but valid.
+_EXAMPLE_LEAD = {
+    "first_name": "Maria",
+    "last_name": "Lopez",
+    "email": "maria.lopez@example.com",
+    "phone": "+1 415 555 0134",
+    "country": "US",
+    "postal_code": "94103",
+    "city": "San Francisco",
+    "address": "350 Mission St",
+    "consent_text": "I agree to be contacted about quotes.",
+    "consent_ip": "203.0.113.7",
+    "consent_url": "https://example.com/form",
+}
+
+
+def example_lead(stream: Stream) -> dict:
+    """A lead as a post to ``stream`` takes it (its vertical's extra columns included), captured
+    now; its ping is the same without the contact (``CONTACT_FIELDS``)."""
+    now = utcnow().replace(microsecond=0).isoformat()
+    extra = dict.fromkeys(stream.batch.vertical.required_columns or (), "...")
+    return _EXAMPLE_LEAD | extra | {"captured_at": now, "consented_at": now}
+
+
+def list_events(*, stream_id: int, newest_first: bool = False):
+    """The stream's plan history (``StreamEvent``), oldest first unless ``newest_first``."""
+    order = StreamEvent.id.desc() if newest_first else StreamEvent.id
+    return select(StreamEvent).where(StreamEvent.stream_id == stream_id).order_by(order)
+
+
+def count_streams(*, seller_id: int) -> dict:
+    """A seller's streams by state, for its dashboard card."""
+    rows = db.session.execute(
+        select(Stream.status, Stream.paused_by, func.count())
+        .where(Stream.seller_id == seller_id)
+        .group_by(Stream.status, Stream.paused_by)
+    ).all()
+    counts = {"active": 0, "paused": 0, "paused_by_plan": 0}
+    for status, paused_by, n in rows:
+        counts[status] += n
+        if paused_by == "plan":
+            counts["paused_by_plan"] += n
+    return counts
 
 
 def _event(
@@ -533,7 +593,14 @@ def apply_stream_outcome(*, lead_id: int, conforming: bool, actor=None) -> dict:
     lead = db.session.get(Lead, lead_id)
     stream = _lock_stream(stream_of_batch(lead.batch_id).id)
     plan = plan_settings()
-    before = csp.PlanState(stream.mode, stream.conforming_run, stream.screened)
+    # Paused by the plan, it stands still until an admin resumes it (screening afresh); a
+    # seller's pause stops posts, not the inspections of leads already waiting.
+    before = csp.PlanState(
+        stream.mode,
+        stream.conforming_run,
+        stream.screened,
+        paused=stream.status == "paused" and stream.paused_by == "plan",
+    )
     after = csp.after_outcome(
         before,
         conforming=conforming,
@@ -552,7 +619,8 @@ def apply_stream_outcome(*, lead_id: int, conforming: bool, actor=None) -> dict:
             else "a defect found: screening again"
         )
         _event(stream, after.mode, reason, lead_id=lead_id, actor=actor)
-    if after.paused and not before.paused and stream.status != "paused":
+    if after.paused and not before.paused:
+        # The plan's pause outranks the seller's: only an admin resumes it.
         stream.status, stream.paused_by = "paused", "plan"
         _event(
             stream,
@@ -569,6 +637,7 @@ def apply_stream_outcome(*, lead_id: int, conforming: bool, actor=None) -> dict:
                 f"more than {plan['screening_limit']} leads without {plan['clearance_number']} "
                 "conforming in a row. An admin will review it."
             ),
+            link=f"/seller/streams/{stream.id}",
         )
     if conforming:
         _list_lead(stream.batch, lead_id)

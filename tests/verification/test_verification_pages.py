@@ -6,11 +6,13 @@ from sqlalchemy import select
 
 from app.auth.models import AuditEntry
 from app.extensions import db
+from app.settings import update_settings
 from marketplace.models import SellerAccount
 from tests.helpers import csrf_token, log_in, make_user
 from tests.verification.flow import items, pass_batch, spot_check, upload
 from verification import services
 from verification.models import SpotCheckItem
+from verification.rules import csp
 
 
 def text(response) -> str:
@@ -246,3 +248,26 @@ def test_clearing_the_hold_of_a_seller_not_on_hold_is_a_warning_on_the_sellers_p
     )
     html = text(client.get("/admin/sellers?sort=name"))
     assert "flash-warning" in html and services.NotOnHold.message in html
+
+
+def test_the_public_page_explains_continuous_sampling_with_the_current_settings(client, admin):
+    html = text(client.get("/quality"))
+    assert "CSP-1" in html and "MIL-STD-1235" in html
+    assert "i = 54" in html and "f = 0.1" in html and "at most <strong>2%" in html
+    assert "gives an AOQL of <strong>2.000%" in html
+    assert "more than 108 leads" in html and "only they can resume it" in html
+    for mode in ("Screening", "Sampling", "Paused"):
+        assert f"<strong>{mode}</strong>:" in html
+    update_settings(
+        actor=admin,
+        changes={
+            "stream_sampling_fraction": 0.2,
+            "stream_aoql_pct": 1.0,
+            "stream_screening_limit": 150,
+        },
+    )
+    html = text(client.get("/quality"))
+    i = csp.clearance_number(f=0.2, aoql_pct=1.0)
+    assert f"i = {i}" in html and "f = 0.2" in html and "more than 150 leads" in html
+    current = '<td>0.2 <span class="badge badge-info badge-plain">Leadex</span></td>'
+    assert f'{current}<td class="num">{i}</td>' in html

@@ -88,6 +88,13 @@ def screening_limit(*, clearance: int, setting: int | None) -> int:
     return 2 * clearance if setting is None else setting
 
 
+@lru_cache(maxsize=256)
+def plan_aoql_pct(*, f: float, aoql_pct: float) -> float:
+    """The AOQL (percent) the plan of the clearance number for this target actually gives:
+    at most the target, a little under it since i is a whole number."""
+    return 100.0 * aoql(f=f, i=clearance_number(f=f, aoql_pct=aoql_pct))
+
+
 def draw(*, seed: str, stream_id: int, sequence: int) -> float:
     """The stream's draw for its ``sequence``-th lead: a number in [0, 1), fixed by the seed."""
     message = f"{stream_id}:{sequence}".encode()

@@ -40,6 +40,7 @@ def test_each_app_has_its_own_registry():
 SELLER_NAV = [
     ("Batches", "marketplace.batches"),
     ("Upload", "marketplace.new_batch"),
+    ("Streams", "marketplace.streams"),
     ("Quality", "verification.seller_quality"),
     ("Disputes", "verification.seller_disputes"),
     ("Earnings", "billing.earnings"),
@@ -51,7 +52,7 @@ def test_two_apps_built_in_one_process_have_independent_navigation(app, client, 
     # Building another app added nothing to this one's navigation.
     for each in (app, other):
         assert web.get_registry(each).nav["seller"] == SELLER_NAV
-        assert len(web.get_registry(each).cards["seller"]) == 4
+        assert len(web.get_registry(each).cards["seller"]) == 5
     assert web.get_registry(app) is not web.get_registry(other)
     web.register_nav(other, "seller", "Only there", "web.healthz")
     assert ("Only there", "web.healthz") not in web.get_registry(app).nav["seller"]

@@ -9,15 +9,12 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
-from billing import ledger
-from billing import queries as billing_queries
-from billing.models import Sale
 from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
 from marketplace.services import purchase_leads
 from tests.billing.helpers import fund_wallet
 from tests.helpers import make_user, race
-from tests.marketplace.purchases.helpers import listed_leads
+from tests.marketplace.purchases.helpers import assert_books_agree, listed_leads
 
 BUYERS = 8
 WALLET = 100_000
@@ -38,25 +35,6 @@ def buyers(count: int, cents: int = WALLET) -> list[User]:
         fund_wallet(user.organization_id, cents)
     db.session.commit()
     return made
-
-
-def assert_books_agree(buyer_users, funded: int = WALLET) -> None:
-    """Every lead within max_sales and counted by its bought rows; each wallet paid exactly the
-    prices of the leads its organisation holds, one sale per bought lead; the ledger is sound."""
-    db.session.expire_all()
-    rows = db.session.scalars(select(PurchasedLead)).all()
-    for lead in db.session.scalars(select(Lead)):
-        bought = [r for r in rows if r.lead_id == lead.id]
-        assert lead.sales_count == len(bought) <= lead.max_sales
-        assert len({r.buyer_org_id for r in bought}) == len(bought)
-    for user in buyer_users:
-        mine = [r for r in rows if r.buyer_org_id == user.organization_id]
-        paid = funded - billing_queries.get_wallet_balance(user.organization_id)
-        assert paid == sum(r.price_cents for r in mine)
-    sales = db.session.scalars(select(Sale)).all()
-    assert len(sales) == len(rows)
-    assert {r.sale_id for r in rows} == {s.id for s in sales}
-    assert ledger.check() == []
 
 
 def test_buyers_racing_for_exclusive_leads_never_get_one_lead_twice(app, admin):

@@ -2,91 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.settings import update_settings
 from marketplace.autobuy.models import OrderHold
 from marketplace.models import Lead
 from marketplace.purchases.models import PurchasedLead
 from marketplace.streams.models import Stream, StreamEvent, StreamPing
 from tests.billing.helpers import fund_wallet
 from tests.helpers import make_user, race
+from tests.marketplace.streams.helpers import (
+    CONTACT,
+    clear_screening,
+    open_stream,
+    pending_items,
+    ping,
+    post,
+    seed_where_next,
+    standing_order,
+)
 from tests.verification.flow import rows
 from verification import services as verification
-from verification.models import SpotCheckItem
 from verification.rules import csp
-
-CONTACT = ("first_name", "last_name", "email", "phone", "address")
-
-
-@pytest.fixture
-def small_plan(admin):
-    """f = 0.5 and an AOQL of 10%: a clearance number of 3, so tests run a whole cycle."""
-    update_settings(
-        actor=admin, changes={"stream_sampling_fraction": 0.5, "stream_aoql_pct": 10.0}
-    )
-    assert csp.clearance_number(f=0.5, aoql_pct=10.0) == 3
-    return {"f": 0.5, "i": 3}
-
-
-def open_stream(client, auth, seller, **body) -> dict:
-    body = {"vertical": "solar", "name": "Solar form", "price_cents": 1000} | body
-    response = client.post("/api/v1/streams", json=body, headers=auth(seller))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def post(client, auth, seller, stream_id, lead, **extra):
-    return client.post(
-        f"/api/v1/streams/{stream_id}/leads", json=lead | extra, headers=auth(seller)
-    )
-
-
-def ping(client, auth, seller, stream_id, lead):
-    values = {k: v for k, v in lead.items() if k not in CONTACT}
-    return client.post(f"/api/v1/streams/{stream_id}/pings", json=values, headers=auth(seller))
-
-
-def standing_order(client, auth, buyer, **caps):
-    body = {
-        "name": "live solar",
-        "filter": {"vertical": "solar"},
-        "auto_buy": {"max_price_cents": 5000, "daily_cap": 100, "budget_cents": 100_000} | caps,
-    }
-    response = client.post("/api/v1/saved-searches", json=body, headers=auth(buyer))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def pending_items(stream_id) -> list[SpotCheckItem]:
-    db.session.expire_all()
-    batch_id = db.session.get(Stream, stream_id).batch_id
-    return list(
-        db.session.scalars(
-            select(SpotCheckItem)
-            .where(SpotCheckItem.batch_id == batch_id, SpotCheckItem.status == "pending")
-            .order_by(SpotCheckItem.id)
-        )
-    )
-
-
-def clear_screening(client, auth, seller, admin, stream_id, clearance):
-    for lead in rows(clearance):
-        assert post(client, auth, seller, stream_id, lead).get_json()["status"] == "inspection"
-    for item in pending_items(stream_id):
-        verification.record_outcome(actor=admin, item_id=item.id, outcome="confirmed")
-    db.session.expire_all()
-    assert db.session.get(Stream, stream_id).mode == "sampling"
-
-
-def seed_where_next(app, stream_id: int, sequence: int, f: float, *, drawn: bool) -> None:
-    for n in range(1000):
-        if csp.is_drawn(seed=f"s{n}", stream_id=stream_id, sequence=sequence, f=f) == drawn:
-            app.config["STREAM_DRAW_SEED"] = f"s{n}"
-            return
-    raise AssertionError("no seed found")
 
 
 def test_a_seller_opens_lists_and_pauses_its_own_streams(client, auth, seller):
@@ -358,3 +295,72 @@ def test_contact_fields_spelled_otherwise_are_still_refused_in_a_ping(client, au
         f"/api/v1/streams/{stream['id']}/pings", json=fine, headers=auth(seller)
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_a_stream_screening_past_the_limit_is_paused_and_only_an_admin_resumes_it(
+    client, auth, seller, admin, small_plan
+):
+    """i = 3, so the limit is 6: outcomes that never make three conforming in a row pause the
+    stream at the seventh, even one its seller had paused; the seller is told, cannot resume
+    it, and the plan stands still until an admin resumes it, screening afresh."""
+    stream_id = open_stream(client, auth, seller)["id"]
+    path = f"/api/v1/streams/{stream_id}"
+    for lead in rows(8):
+        assert post(client, auth, seller, stream_id, lead).get_json()["status"] == "inspection"
+    paused = client.patch(path, json={"status": "paused"}, headers=auth(seller)).get_json()
+    assert paused["paused_by"] == "seller"
+    items = pending_items(stream_id)
+    outcomes = ["confirmed", "confirmed", "fake"] * 2 + ["confirmed"]
+    for item, outcome in zip(items, outcomes, strict=False):
+        recorded = client.post(
+            f"/api/v1/spot-checks/{item.id}", json={"outcome": outcome}, headers=auth(admin)
+        )
+        assert recorded.status_code == 200, recorded.get_json()
+        body = client.get(path, headers=auth(seller)).get_json()
+        if item is not items[6]:
+            assert body["paused_by"] == "seller", item
+    assert body["status"] == "paused" and body["paused_by"] == "plan"
+    assert body["inspection"]["mode"] == "screening"
+    assert body["inspection"]["conforming_run"] == 1
+    notes = client.get("/api/v1/notifications", headers=auth(seller)).get_json()["items"]
+    assert [n["kind"] for n in notes] == ["stream.paused"]
+    assert "Solar form" in notes[0]["message"]
+
+    # Paused by the plan: no posts or pings, and the last waiting outcome does not move it.
+    refused = post(client, auth, seller, stream_id, rows(1)[0])
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "stream_paused"
+    pinged = ping(client, auth, seller, stream_id, rows(1)[0])
+    assert pinged.status_code == 409 and pinged.get_json()["error"]["code"] == "stream_paused"
+    client.post(
+        f"/api/v1/spot-checks/{items[7].id}", json={"outcome": "confirmed"}, headers=auth(admin)
+    )
+    body = client.get(path, headers=auth(seller)).get_json()
+    assert body["inspection"]["conforming_run"] == 1 and body["paused_by"] == "plan"
+    assert body["counts"]["listed"] == 6  # every conforming lead is listed, paused or not
+
+    # The seller can neither resume it nor turn it into its own pause.
+    resume = client.patch(path, json={"status": "active"}, headers=auth(seller))
+    assert resume.status_code == 409
+    assert resume.get_json()["error"]["code"] == "paused_by_plan"
+    client.patch(path, json={"status": "paused"}, headers=auth(seller))
+    assert client.get(path, headers=auth(seller)).get_json()["paused_by"] == "plan"
+
+    resumed = client.patch(path, json={"status": "active"}, headers=auth(admin))
+    assert resumed.status_code == 200, resumed.get_json()
+    body = resumed.get_json()
+    assert body["status"] == "active" and body["paused_by"] is None
+    assert body["inspection"]["mode"] == "screening" and body["inspection"]["conforming_run"] == 0
+    assert post(client, auth, seller, stream_id, rows(1)[0]).get_json()["status"] == "inspection"
+
+    history = [
+        (event.state, event.actor_id, event.lead_id)
+        for event in db.session.scalars(
+            select(StreamEvent).where(StreamEvent.stream_id == stream_id).order_by(StreamEvent.id)
+        )
+    ]
+    assert history == [
+        ("screening", None, None),
+        ("paused", seller.id, None),
+        ("paused", admin.id, items[6].lead_id),
+        ("screening", admin.id, None),
+    ]
