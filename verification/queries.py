@@ -121,7 +121,8 @@ def queue_summary() -> dict:
 
 
 def spot_check_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:
-    """Per seller: batches whose spot-check was decided, and how many of them were rejected."""
+    """Per seller: batches whose spot-check was decided and how many were rejected; leads
+    inspected and how many were defective."""
     stmt = (
         select(
             SpotCheck.seller_id,
@@ -135,10 +136,31 @@ def spot_check_counts(*, seller_ids=None, since: datetime | None = None) -> dict
         stmt = stmt.where(SpotCheck.seller_id.in_(list(seller_ids)))
     if since is not None:
         stmt = stmt.where(SpotCheck.decided_at >= since)
-    return {
+    found = {
         seller_id: {"batches_inspected": int(n or 0), "batches_rejected": int(rejected or 0)}
         for seller_id, n, rejected in db.session.execute(stmt)
     }
+    # Leads a person inspected, of batches and streams alike, and how many were defective
+    # (every outcome but "confirmed").
+    items = (
+        select(
+            SpotCheck.seller_id,
+            func.count(),
+            func.sum(case((SpotCheckItem.outcome != "confirmed", 1), else_=0)),
+        )
+        .join(SpotCheck, SpotCheck.id == SpotCheckItem.spot_check_id)
+        .where(SpotCheckItem.outcome.is_not(None))
+        .group_by(SpotCheck.seller_id)
+    )
+    if seller_ids is not None:
+        items = items.where(SpotCheck.seller_id.in_(list(seller_ids)))
+    if since is not None:
+        items = items.where(SpotCheckItem.inspected_at >= since)
+    for seller_id, n, defective in db.session.execute(items):
+        found.setdefault(seller_id, {}).update(
+            {"leads_inspected": int(n or 0), "leads_defective": int(defective or 0)}
+        )
+    return found
 
 
 def dispute_counts(*, seller_ids=None, since: datetime | None = None) -> dict[int, dict]:

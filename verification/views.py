@@ -51,6 +51,12 @@ RATE_ROWS = (
         "leads_submitted",
     ),
     (
+        "defect_rate",
+        "Inspected leads found defective (batches and streams)",
+        "leads_defective",
+        "leads_inspected",
+    ),
+    (
         "batch_rejection_rate",
         "Batches rejected at spot-check",
         "batches_rejected",

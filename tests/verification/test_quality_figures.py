@@ -10,11 +10,12 @@ from app.extensions import db
 from marketplace.models import Batch, Lead, SellerAccount, Vertical
 from marketplace.purchases.models import Purchase, PurchasedLead
 from tests.helpers import assert_forbidden, make_user
-from tests.verification.flow import pass_batch, upload
-from verification.models import SpotCheck
+from tests.verification.flow import fail_batch, pass_batch, upload
+from verification.models import SpotCheck, SpotCheckItem
 
 RATE_KEYS = (
     "rejection_rate",
+    "defect_rate",
     "batch_rejection_rate",
     "dispute_rate",
     "upheld_dispute_rate",
@@ -182,6 +183,8 @@ def test_quality_figures_match_a_hand_worked_history(client, seller, auth, histo
         "lower": approx(0.0435),
         "upper": approx(0.2136),
     }
+    # The hand-made spot-checks carry no item rows: no lead was inspected one by one.
+    assert (body["leads_inspected"], body["leads_defective"], body["defect_rate"]) == (0, 0, 0.0)
     assert (body["batches_inspected"], body["batches_rejected"]) == (2, 1)
     assert body["batch_rejection_rate"] == approx(0.5)
     assert body["rate_intervals"]["batch_rejection_rate"] == {
@@ -269,3 +272,21 @@ def test_the_hourly_task_refreshes_scores_events_did_not_touch(seller):
     db.session.expire_all()
     assert db.session.get(SellerAccount, seller.organization_id).quality_score == 0
     assert refresh_quality_scores.delay().get() == 0
+
+
+def test_inspected_and_defective_leads_count_every_recorded_outcome(client, seller, admin, auth):
+    passed = upload(seller, 8)
+    pass_batch(admin, passed.id)
+    failed = upload(seller, 8)
+    fail_batch(admin, failed.id)
+    db.session.expire_all()
+    recorded = db.session.scalars(
+        select(SpotCheckItem).where(SpotCheckItem.outcome.is_not(None))
+    ).all()
+    defective = sum(item.outcome != "confirmed" for item in recorded)
+    assert defective >= 1 and len(recorded) > defective
+    body = client.get("/api/v1/seller/quality", headers=auth(seller)).get_json()
+    assert body["leads_inspected"] == len(recorded)
+    assert body["leads_defective"] == defective
+    assert body["defect_rate"] == approx(defective / len(recorded))
+    assert body["last_30_days"]["leads_inspected"] == len(recorded)

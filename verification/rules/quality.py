@@ -11,6 +11,7 @@ from verification.rules.stats import rate, wilson_interval
 # Rate name -> (numerator count, denominator count), as api-v1.md defines them.
 RATES: dict[str, tuple[str, str]] = {
     "rejection_rate": ("leads_rejected", "leads_submitted"),
+    "defect_rate": ("leads_defective", "leads_inspected"),
     "batch_rejection_rate": ("batches_rejected", "batches_inspected"),
     "dispute_rate": ("disputes", "leads_sold"),
     "upheld_dispute_rate": ("disputes_upheld", "leads_sold"),
@@ -22,6 +23,9 @@ FIGURE_KEYS = (
     "leads_submitted",
     "leads_rejected",
     "rejection_rate",
+    "leads_inspected",
+    "leads_defective",
+    "defect_rate",
     "batches_inspected",
     "batches_rejected",
     "batch_rejection_rate",

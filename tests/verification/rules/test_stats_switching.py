@@ -252,6 +252,9 @@ def test_quality_figures_have_the_api_shape():
         "leads_submitted",
         "leads_rejected",
         "rejection_rate",
+        "leads_inspected",
+        "leads_defective",
+        "defect_rate",
         "batches_inspected",
         "batches_rejected",
         "batch_rejection_rate",
@@ -271,6 +274,7 @@ def test_quality_figures_have_the_api_shape():
     assert figures["rate_intervals"]["upheld_dispute_rate"] == {"lower": lower, "upper": upper}
     assert set(figures["rate_intervals"]) == {
         "rejection_rate",
+        "defect_rate",
         "batch_rejection_rate",
         "dispute_rate",
         "upheld_dispute_rate",
