@@ -142,8 +142,8 @@ def _check_share(buyer_org_id: int, now) -> None:
     limit = get_settings().buyer_dispute_limit_pct
     if not within_dispute_share(disputed=disputed, bought=bought, limit_pct=limit):
         raise Invalid(
-            f"You have returned {disputed} of the {bought} leads you bought in the last "
-            f"{ABUSE_WINDOW_DAYS} days; returns are limited to {limit}% of purchases.",
+            f"You have returned {disputed} of the {bought} lead{'s' * (bought != 1)} you bought "
+            f"in the last {ABUSE_WINDOW_DAYS} days; returns are limited to {limit}% of purchases.",
             code="dispute_limit_reached",
             details={"disputed": disputed, "bought": bought, "limit_pct": limit},
         )

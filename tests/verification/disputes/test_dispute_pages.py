@@ -309,7 +309,7 @@ def test_an_admin_accepts_once_and_a_second_post_moves_no_money(
     page = text(client.get(url))
     assert lead.email in page and "Acme Roofing" in page  # the full lead
     assert "$15.00" in page and "Return deadline" in page and "Hangs up" in page
-    assert "Quality score" in page and "Returned 1 of 1 leads" in page
+    assert "Quality score" in page and "Returned 1 of 1 lead bought" in page
     assert "Record decision" in page
 
     assert client.post(url, data={"decision": "accept", "note": "x"}).status_code == 400
